@@ -1,0 +1,46 @@
+"""The one HTTP core shared by every platform hook."""
+
+from airflow_provider_lms.http.auth import BearerAuth, HeaderAuth, OAuth2ClientCredentials
+from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemOutcome, ItemResult, ItemStatus
+from airflow_provider_lms.http.client import LmsHttpClient, PlatformError, RetryRecorder, parse_retry_after
+from airflow_provider_lms.http.config import ClientSettings
+from airflow_provider_lms.http.errors import (
+    LmsAuthenticationError,
+    LmsCapabilityError,
+    LmsConflictError,
+    LmsError,
+    LmsInputError,
+    LmsNotFoundError,
+    LmsPermissionError,
+    LmsRateLimitedError,
+    LmsServerError,
+    LmsTransportError,
+    LmsValidationError,
+)
+
+__all__ = [
+    "BearerAuth",
+    "BulkRunner",
+    "BulkSummary",
+    "ClientSettings",
+    "HeaderAuth",
+    "ItemOutcome",
+    "ItemResult",
+    "ItemStatus",
+    "LmsAuthenticationError",
+    "LmsCapabilityError",
+    "LmsConflictError",
+    "LmsError",
+    "LmsHttpClient",
+    "LmsInputError",
+    "LmsNotFoundError",
+    "LmsPermissionError",
+    "LmsRateLimitedError",
+    "LmsServerError",
+    "LmsTransportError",
+    "LmsValidationError",
+    "OAuth2ClientCredentials",
+    "PlatformError",
+    "RetryRecorder",
+    "parse_retry_after",
+]

@@ -1,0 +1,445 @@
+"""The one HTTP core: every platform hook sends its requests through :class:`LmsHttpClient`.
+
+It owns what a hook must never write for itself: timeouts, retries (``Retry-After``, exponential
+backoff with full jitter, capped attempts and capped total wait), the client-side rate limit, the
+mapping of failures onto :mod:`airflow_provider_lms.http.errors`, and Link-header pagination. The
+sync (`httpx.Client`) and async (`httpx.AsyncClient`) sides are built from the same settings and
+behave the same; the async side serves deferrable triggers.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+
+from airflow_provider_lms.http.config import ClientSettings
+from airflow_provider_lms.http.errors import (
+    LmsError,
+    LmsRateLimitedError,
+    LmsServerError,
+    LmsTransportError,
+    error_class_for_status,
+)
+from airflow_provider_lms.http.ratelimit import SlidingWindowLimiter, limiter_for
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "LmsHttpClient",
+    "PlatformError",
+    "RetryRecorder",
+    "parse_retry_after",
+    "recording_retries",
+]
+
+log = logging.getLogger("airflow_provider_lms.http")
+T = TypeVar("T")
+
+#: Methods whose repetition cannot change the outcome (RFC 9110 section 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@dataclass
+class PlatformError:
+    """What a platform said in an error answer, as parsed by its hook."""
+
+    message: str | None = None
+    code: str | int | None = None
+    field_errors: dict[str, Any] = field(default_factory=dict)
+
+
+ErrorParser = Callable[[httpx.Response], PlatformError]
+
+
+def _default_error_parser(response: httpx.Response) -> PlatformError:
+    text = response.text.strip()
+    return PlatformError(message=text[:300] or None)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header given as seconds or as an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class RetryRecorder:
+    """Counts the retries made while it is active, by reason (e.g. ``"429"``, ``"503"``, ``"transport"``).
+
+    The bulk runner activates one per item, so that its summary can say what was retried.
+    """
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def record(self, reason: str) -> None:
+        with self._lock:
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.reasons.values())
+
+
+_recorder: ContextVar[RetryRecorder | None] = ContextVar("lms_retry_recorder", default=None)
+
+
+class recording_retries:
+    """Context manager that makes the client count retries into a fresh :class:`RetryRecorder`."""
+
+    def __init__(self, recorder: RetryRecorder | None = None) -> None:
+        self.recorder = recorder or RetryRecorder()
+
+    def __enter__(self) -> RetryRecorder:
+        self._token = _recorder.set(self.recorder)
+        return self.recorder
+
+    def __exit__(self, *exc: object) -> None:
+        _recorder.reset(self._token)
+
+
+def _retry_reason(exc: BaseException) -> str:
+    if isinstance(exc, LmsTransportError):
+        return "transport"
+    status = getattr(exc, "status", None)
+    return str(status) if status else type(exc).__name__
+
+
+class LmsHttpClient:
+    """Sync and async HTTP access to one platform, with retries, rate limit and error mapping.
+
+    :param settings: timeouts, retry and rate-limit settings and the base URL.
+    :param platform: the platform's display name, used in errors and logs.
+    :param auth: an ``httpx.Auth`` that adds the credentials.
+    :param headers: headers sent with every request (e.g. ``Accept``).
+    :param error_parser: turns the platform's error answer into a :class:`PlatformError`.
+    :param limiter_key: requests of clients with the same key share one rate limit (use the conn id).
+    :param transport: an httpx transport for the sync client (tests may inject one).
+    :param async_transport: an httpx transport for the async client.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        platform: str,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        error_parser: ErrorParser | None = None,
+        limiter_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.platform = platform
+        self.base_url = httpx.URL(settings.base_url + "/")
+        self._auth = auth
+        self._headers = {"User-Agent": "airflow-provider-lms", **(headers or {})}
+        self._error_parser = error_parser or _default_error_parser
+        self._transport = transport
+        self._async_transport = async_transport
+        self._client: httpx.Client | None = None
+        self._aclient: httpx.AsyncClient | None = None
+        self._client_lock = threading.Lock()
+        self.limiter: SlidingWindowLimiter | None = None
+        if settings.rate_limit_requests:
+            self.limiter = limiter_for(
+                limiter_key or settings.base_url, settings.rate_limit_requests, settings.rate_limit_period
+            )
+
+    # -- clients -----------------------------------------------------------------------------------
+    def _client_kwargs(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "auth": self._auth,
+            "headers": self._headers,
+            "timeout": httpx.Timeout(s.timeout, connect=s.connect_timeout),
+            "limits": httpx.Limits(
+                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
+            ),
+            "verify": s.verify_ssl,
+            # Never follow redirects: a redirect to another host would carry our credentials along.
+            "follow_redirects": False,
+        }
+
+    @property
+    def sync_client(self) -> httpx.Client:
+        """The pooled sync client, created on first use and shared by threads."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(transport=self._transport, **self._client_kwargs())
+            return self._client
+
+    @property
+    def async_client(self) -> httpx.AsyncClient:
+        """The pooled async client, created on first use (use it from one event loop)."""
+        if self._aclient is None:
+            self._aclient = httpx.AsyncClient(transport=self._async_transport, **self._client_kwargs())
+        return self._aclient
+
+    def close(self) -> None:
+        """Close the sync client's connections."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close the async client's connections."""
+        if self._aclient is not None:
+            await self._aclient.aclose()
+            self._aclient = None
+
+    # -- URLs ---------------------------------------------------------------------------------------
+    def url(self, path: str) -> httpx.URL:
+        """The absolute URL for ``path``; an absolute URL (a Link header's) must stay on our host."""
+        if path.startswith(("http://", "https://")):
+            target = httpx.URL(path)
+            if (target.scheme, target.host, target.port) != (
+                self.base_url.scheme,
+                self.base_url.host,
+                self.base_url.port,
+            ):
+                # Following it would send the API key to a host the user never configured.
+                raise LmsTransportError(
+                    f"refusing to follow a link to another host ({target.host})", platform=self.platform
+                )
+            return target
+        return self.base_url.join(path.lstrip("/"))
+
+    # -- retry policy -------------------------------------------------------------------------------
+    def _is_retryable(self, exc: BaseException, idempotent: bool) -> bool:
+        if isinstance(exc, LmsRateLimitedError):
+            # Safe even for creates: a 429 means the platform refused the request without acting on it.
+            return True
+        if isinstance(exc, LmsTransportError):
+            # A request that never left (connect error) cannot have been carried out; one that did
+            # may have been, so only an idempotent request is sent again blindly.
+            return (not exc.sent) or idempotent
+        if isinstance(exc, LmsServerError):
+            return idempotent and exc.status in (502, 503, 504)
+        return False
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, LmsRateLimitedError) and exc.retry_after is not None:
+            return exc.retry_after
+        step = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
+        return tenacity.wait_random(0, min(self.settings.backoff_max, step))(state)
+
+    def _stop(self, state: tenacity.RetryCallState) -> bool:
+        if state.attempt_number > self.settings.max_retries:
+            return True
+        return state.idle_for + state.upcoming_sleep > self.settings.max_retry_wait
+
+    def _before_sleep(self, method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
+        def hook(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = _retry_reason(exc) if exc else "unknown"
+            recorder = _recorder.get()
+            if recorder is not None:
+                recorder.record(reason)
+            log.info(
+                "%s %s %s failed (%s); retry %d/%d in %.2fs",
+                self.platform,
+                method,
+                path,
+                reason,
+                state.attempt_number,
+                self.settings.max_retries,
+                state.upcoming_sleep,
+            )
+
+        return hook
+
+    def _retrying_kwargs(self, method: str, path: str, idempotent: bool) -> dict[str, Any]:
+        return {
+            "retry": tenacity.retry_if_exception(lambda e: self._is_retryable(e, idempotent)),
+            "wait": self._wait,
+            "stop": self._stop,
+            "before_sleep": self._before_sleep(method, path),
+            "reraise": True,
+        }
+
+    # -- one attempt ----------------------------------------------------------------------------------
+    def _transport_error(self, exc: httpx.HTTPError, method: str, path: str) -> LmsTransportError:
+        sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if isinstance(exc, httpx.TimeoutException):
+            what = f"timed out ({type(exc).__name__})"
+        else:
+            what = f"connection failed ({type(exc).__name__})"
+        return LmsTransportError(what, sent=sent, platform=self.platform, method=method, path=path)
+
+    def raise_for_response(self, response: httpx.Response, method: str, path: str) -> None:
+        """Raise the mapped :class:`LmsError` for an error status; do nothing for 1xx-3xx."""
+        status = response.status_code
+        if status < 400:
+            return
+        try:
+            parsed = self._error_parser(response)
+        except Exception:  # a garbled error body must not hide the status
+            parsed = PlatformError()
+        cls = error_class_for_status(status)
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": parsed.code,
+            "platform_message": parsed.message,
+            "platform": self.platform,
+            "method": method,
+            "path": path,
+            "field_errors": parsed.field_errors,
+        }
+        reason = response.reason_phrase or "error"
+        if cls is LmsRateLimitedError:
+            raise LmsRateLimitedError(
+                "rate limited", retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+            )
+        raise cls(reason.lower(), **kwargs)
+
+    def _finish(
+        self, response: httpx.Response, method: str, path: str, parse: Callable[[httpx.Response], T] | None
+    ):
+        self.raise_for_response(response, method, path)
+        if parse is None:
+            return response
+        try:
+            return parse(response)
+        except LmsError:
+            raise
+        except ValueError as exc:
+            # A truncated or non-JSON body: the request may have been carried out, so this is
+            # treated like a dropped connection (retried only when idempotent).
+            raise LmsTransportError(
+                f"malformed answer ({type(exc).__name__})",
+                status=response.status_code,
+                platform=self.platform,
+                method=method,
+                path=path,
+            ) from None
+
+    # -- public request API ---------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        parse: Callable[[httpx.Response], Any] | None = None,
+    ) -> Any:
+        """Send a request with retries; return ``parse(response)`` or the response.
+
+        :param idempotent: whether sending it twice is harmless; defaults to the method's semantics.
+            Pass True only for a request whose repetition provably cannot change anything.
+        :param parse: turns the response into the result; a ``ValueError`` from it counts as a
+            malformed answer (a transport error), so idempotent requests are retried on it.
+        """
+        method = method.upper()
+        url = self.url(path)
+        safe_path = url.path
+        idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        for attempt in tenacity.Retrying(**self._retrying_kwargs(method, safe_path, idem)):
+            with attempt:
+                if self.limiter is not None:
+                    self.limiter.acquire()
+                try:
+                    response = self.sync_client.request(
+                        method, url, params=params, json=json, data=data, content=content, headers=headers
+                    )
+                except httpx.HTTPError as exc:
+                    raise self._transport_error(exc, method, safe_path) from None
+                return self._finish(response, method, safe_path, parse)
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity re-raises
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        parse: Callable[[httpx.Response], Any] | None = None,
+    ) -> Any:
+        """The async twin of :meth:`request`, with the same retry policy."""
+        method = method.upper()
+        url = self.url(path)
+        safe_path = url.path
+        idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(method, safe_path, idem)):
+            with attempt:
+                if self.limiter is not None:
+                    await self.limiter.aacquire()
+                try:
+                    response = await self.async_client.request(
+                        method, url, params=params, json=json, data=data, content=content, headers=headers
+                    )
+                except httpx.HTTPError as exc:
+                    raise self._transport_error(exc, method, safe_path) from None
+                return self._finish(response, method, safe_path, parse)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- pagination ---------------------------------------------------------------------------------------
+    @staticmethod
+    def _json_list_page(response: httpx.Response) -> tuple[list[Any], str | None]:
+        body = response.json()
+        if not isinstance(body, list):
+            raise ValueError("expected a JSON array")
+        return body, response.links.get("next", {}).get("url")
+
+    def iter_link_pages(self, path: str, params: Any = None) -> Iterator[list[Any]]:
+        """Yield the pages of a list endpoint that paginates with ``Link: <...>; rel="next"``.
+
+        Only one page is held at a time, so memory stays flat however long the list is. The next
+        link is followed as given (it carries the cursor and the original filters).
+        """
+        next_path: str | None = path
+        next_params = params
+        while next_path is not None:
+            items, next_path = self.request("GET", next_path, params=next_params, parse=self._json_list_page)
+            next_params = None
+            yield items
+
+    def iter_link_items(self, path: str, params: Any = None) -> Iterator[Any]:
+        """Yield the records of a Link-paginated list endpoint one by one, lazily."""
+        for page in self.iter_link_pages(path, params):
+            yield from page
+
+    async def aiter_link_items(self, path: str, params: Any = None) -> AsyncIterator[Any]:
+        """The async twin of :meth:`iter_link_items`."""
+        next_path: str | None = path
+        next_params = params
+        while next_path is not None:
+            items, next_path = await self.arequest(
+                "GET", next_path, params=next_params, parse=self._json_list_page
+            )
+            next_params = None
+            for item in items:
+                yield item

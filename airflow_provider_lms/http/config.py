@@ -1,0 +1,95 @@
+"""Settings of the HTTP core, read from a connection and validated before any request is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from airflow_provider_lms.http.errors import LmsInputError
+
+__all__ = ["ClientSettings", "validate_base_url"]
+
+
+def validate_base_url(value: str, *, field: str = "base_url") -> str:
+    """Return ``value`` without a trailing slash, or raise :class:`LmsInputError` naming ``field``.
+
+    A URL without a scheme (``api.eduframe.nl/api/v1``) is the most common typo in a connection form;
+    httpx would otherwise treat it as a relative path and fail deep inside the transport.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise LmsInputError(field, "is empty; give a URL such as https://api.example.com")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise LmsInputError(field, f"{text!r} has no http:// or https:// scheme")
+    if not parts.hostname:
+        raise LmsInputError(field, f"{text!r} has no host name")
+    if parts.query or parts.fragment:
+        raise LmsInputError(field, f"{text!r} must not contain a query string or fragment")
+    return text.rstrip("/")
+
+
+class ClientSettings(BaseModel):
+    """How the HTTP core talks to one platform; every value can be overridden per connection.
+
+    :param base_url: the platform's API root, with scheme; paths are joined onto it.
+    :param timeout: seconds to wait for connect, read, write and pool each (default 30).
+    :param connect_timeout: seconds to wait for a TCP/TLS connect (default 10).
+    :param max_retries: how many times a failed request is sent again (default 6).
+    :param max_retry_wait: the most seconds all retries of one request may wait in total (default 120).
+    :param backoff_base: the first backoff step in seconds; it doubles per attempt, with full jitter.
+    :param backoff_max: the longest single backoff in seconds.
+    :param rate_limit_requests: at most this many requests ...
+    :param rate_limit_period: ... per this many seconds, counted client-side per connection; ``None``
+        switches the client-side limit off.
+    :param max_connections: size of the connection pool.
+    :param verify_ssl: verify TLS certificates (keep on outside tests).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    timeout: float = Field(30.0, gt=0, le=600)
+    connect_timeout: float = Field(10.0, gt=0, le=600)
+    max_retries: int = Field(6, ge=0, le=50)
+    max_retry_wait: float = Field(120.0, ge=0, le=3600)
+    backoff_base: float = Field(0.5, ge=0, le=60)
+    backoff_max: float = Field(30.0, ge=0, le=600)
+    rate_limit_requests: int | None = Field(None, ge=1)
+    rate_limit_period: float = Field(1.0, gt=0, le=86400)
+    max_connections: int = Field(32, ge=1, le=1000)
+    verify_ssl: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return validate_base_url(value)
+
+    @classmethod
+    def from_values(
+        cls, base_url: str, overrides: dict[str, Any], defaults: dict[str, Any]
+    ) -> ClientSettings:
+        """Build settings from a connection's extras over platform defaults.
+
+        Empty strings and ``None`` in ``overrides`` mean "not set" (the Airflow form stores blank fields
+        that way). Errors name the connection field.
+        """
+        values: dict[str, Any] = dict(defaults)
+        for key in cls.model_fields:
+            if key == "base_url":
+                continue
+            raw = overrides.get(key)
+            if raw is not None and raw != "":
+                values[key] = raw
+        values["base_url"] = base_url
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "connection"
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, LmsInputError):
+                raise cause from None
+            raise LmsInputError(field, f"{err['msg']} (got {err.get('input')!r})") from None
