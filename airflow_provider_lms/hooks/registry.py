@@ -1,0 +1,45 @@
+"""Which hook class serves which connection type, so that generic operators work with every platform."""
+
+from __future__ import annotations
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.eduframe import EduframeHook
+from airflow_provider_lms.hooks.platforms import ANewSpringHook, LaraHook, PluvoHook, PynterHook
+from airflow_provider_lms.http.errors import LmsInputError
+
+__all__ = ["HOOKS", "aget_lms_hook", "get_lms_hook", "hook_class_for", "platforms_with"]
+
+HOOKS: dict[str, type[LmsHook]] = {
+    cls.conn_type: cls for cls in (EduframeHook, ANewSpringHook, PluvoHook, PynterHook, LaraHook)
+}
+
+
+def hook_class_for(conn_type: str | None, conn_id: str) -> type[LmsHook]:
+    """The hook class for a connection type; raises a readable error for a foreign connection."""
+    cls = HOOKS.get((conn_type or "").lower())
+    if cls is None:
+        known = ", ".join(sorted(HOOKS))
+        raise LmsInputError(
+            "lms_conn_id",
+            f"connection {conn_id!r} has type {conn_type!r}, which is not an LMS connection (types: {known})",
+        )
+    return cls
+
+
+def get_lms_hook(conn_id: str) -> LmsHook:
+    """The platform hook for a connection, chosen by the connection's type."""
+    conn = BaseHook.get_connection(conn_id)
+    return hook_class_for(conn.conn_type, conn_id)(conn_id)
+
+
+async def aget_lms_hook(conn_id: str) -> LmsHook:
+    """The async-safe twin of :func:`get_lms_hook` (for triggers)."""
+    conn = await BaseHook.aget_connection(conn_id)
+    return hook_class_for(conn.conn_type, conn_id)(conn_id)
+
+
+def platforms_with(capability: str) -> list[str]:
+    """Display names of the platforms that support ``capability``."""
+    return [cls.platform for cls in HOOKS.values() if cls.supports(capability)]

@@ -1,0 +1,206 @@
+"""What Airflow learns about this provider through the ``apache_airflow_provider`` entry point.
+
+Connection forms are declared as ``conn-fields`` (JSON schema), which the Airflow 3.2+ UI renders;
+values are stored in ``Connection.extra`` under the field name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_lms import __version__
+
+__all__ = ["get_provider_info"]
+
+_OPT_STR = {"type": ["string", "null"]}
+
+# HTTP settings every connection may override; blank means "platform default".
+_HTTP_FIELDS: dict[str, Any] = {
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Seconds to wait for each connect, read and write. Default 30.",
+        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": 600},
+    },
+    "max_retries": {
+        "label": "Max retries",
+        "description": "Retries on 429, 502, 503, 504 and dropped connections. Default 6.",
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 50},
+    },
+    "max_retry_wait": {
+        "label": "Max total retry wait (seconds)",
+        "description": "The most time all retries of one request may wait. Default 120.",
+        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
+    },
+    "rate_limit_requests": {
+        "label": "Rate limit: requests",
+        "description": "Client-side limit: at most this many requests per period (blank: platform default).",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
+    "rate_limit_period": {
+        "label": "Rate limit: period (seconds)",
+        "description": "The window of the client-side rate limit.",
+        "schema": {"type": ["number", "null"], "minimum": 0.001},
+    },
+}
+
+
+def _url_field(label: str, description: str, default: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "pattern": "^https?://"}
+    if default:
+        schema["default"] = default
+    return {"label": label, "description": description, "schema": schema}
+
+
+def _connection_types() -> list[dict[str, Any]]:
+    return [
+        {
+            "connection-type": "eduframe",
+            "hook-class-name": "airflow_provider_lms.hooks.eduframe.EduframeHook",
+            "hook-name": "Eduframe",
+            "conn-fields": {
+                "base_url": _url_field(
+                    "Base URL",
+                    "Eduframe API root.",
+                    "https://api.eduframe.nl/api/v1",
+                ),
+                "order_creator_id": {
+                    "label": "Order creator user id",
+                    "description": "User recorded as creator of the orders that enroll learners (blank: the learner).",
+                    "schema": {"type": ["integer", "null"], "minimum": 1},
+                },
+                **_HTTP_FIELDS,
+            },
+            "ui-field-behaviour": {
+                "hidden-fields": ["host", "port", "schema", "login", "extra"],
+                "relabeling": {"password": "API key"},
+                "placeholders": {"password": "Eduframe API key (sent as Bearer)"},
+            },
+        },
+        {
+            "connection-type": "anewspring",
+            "hook-class-name": "airflow_provider_lms.hooks.platforms.ANewSpringHook",
+            "hook-name": "aNewSpring",
+            "conn-fields": {
+                "base_url": _url_field(
+                    "Environment URL", "Your environment's API root, e.g. https://academy.example.com/api"
+                ),
+                **_HTTP_FIELDS,
+            },
+            "ui-field-behaviour": {
+                "hidden-fields": ["host", "port", "schema", "login", "extra"],
+                "relabeling": {"password": "API key"},
+                "placeholders": {"password": "aNewSpring API key (sent as X-API-Key)"},
+            },
+        },
+        {
+            "connection-type": "pluvo",
+            "hook-class-name": "airflow_provider_lms.hooks.platforms.PluvoHook",
+            "hook-name": "Pluvo",
+            "conn-fields": {
+                "base_url": _url_field("Organisation URL", "e.g. https://yourorganisation.pluvo.com"),
+                "scopes": {
+                    "label": "Scopes",
+                    "description": "Space-separated OAuth2 scopes, e.g. 'users.read trainings.read'.",
+                    "schema": _OPT_STR,
+                },
+                **_HTTP_FIELDS,
+            },
+            "ui-field-behaviour": {
+                "hidden-fields": ["host", "port", "schema", "extra"],
+                "relabeling": {"login": "OAuth2 client id", "password": "OAuth2 client secret"},
+            },
+        },
+        {
+            "connection-type": "pynter",
+            "hook-class-name": "airflow_provider_lms.hooks.platforms.PynterHook",
+            "hook-name": "Pynter",
+            "conn-fields": {
+                "base_url": _url_field(
+                    "Customer URL", "e.g. https://yourcompany.pynter.nl (acceptance: .acc.pynter.nl)"
+                ),
+                **_HTTP_FIELDS,
+            },
+            "ui-field-behaviour": {
+                "hidden-fields": ["host", "port", "schema", "extra"],
+                "relabeling": {"login": "API username", "password": "API password"},
+            },
+        },
+        {
+            "connection-type": "lara",
+            "hook-class-name": "airflow_provider_lms.hooks.platforms.LaraHook",
+            "hook-name": "Lära",
+            "conn-fields": {
+                "base_url": _url_field("Portal URL", "e.g. https://yourorder.lara.example"),
+                "credential_1_header": {
+                    "label": "Credential 1 header name",
+                    "description": "Header name of the first encrypted credential value from onboarding.",
+                    "schema": _OPT_STR,
+                },
+                "credential_1_secret": {
+                    "label": "Credential 1 value",
+                    "schema": {"type": ["string", "null"], "format": "password"},
+                },
+                "credential_2_header": {
+                    "label": "Credential 2 header name",
+                    "schema": _OPT_STR,
+                },
+                "credential_2_secret": {
+                    "label": "Credential 2 value",
+                    "schema": {"type": ["string", "null"], "format": "password"},
+                },
+                "portal_timezone": {
+                    "label": "Portal time zone",
+                    "description": "IANA time zone of the portal, used for period dates without an offset.",
+                    "schema": {"type": "string", "default": "America/Toronto"},
+                },
+                **_HTTP_FIELDS,
+            },
+            "ui-field-behaviour": {
+                "hidden-fields": ["host", "port", "schema", "login", "password", "extra"],
+            },
+        },
+    ]
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider metadata Airflow's ProvidersManager reads."""
+    return {
+        "package-name": "airflow-provider-lms",
+        "name": "LMS (learning and training administration)",
+        "description": "Eduframe, aNewSpring, Pluvo, Pynter and Lära: enrollments, scores, completion, certificates.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": name,
+                "external-doc-url": url,
+                "tags": ["service"],
+            }
+            for name, url in (
+                ("Eduframe", "https://docs.eduframe.dev/api/v1"),
+                ("aNewSpring", "https://support.anewspring.com"),
+                ("Pluvo", "https://developers.pluvo.co"),
+                ("Pynter", "https://docs.pynter.nl"),
+                ("Lära", "https://monassistance.sviesolutions.com"),
+            )
+        ],
+        "hooks": [
+            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.hooks.eduframe"]},
+            {"integration-name": "aNewSpring", "python-modules": ["airflow_provider_lms.hooks.platforms"]},
+        ],
+        "operators": [
+            {
+                "integration-name": "Eduframe",
+                "python-modules": [
+                    "airflow_provider_lms.operators.learners",
+                    "airflow_provider_lms.operators.enrollment",
+                ],
+            }
+        ],
+        "sensors": [
+            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]}
+        ],
+        "triggers": [
+            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]}
+        ],
+        "connection-types": _connection_types(),
+    }
