@@ -1,0 +1,15 @@
+"""Generic operators, by capability; they work with every platform that has the capability."""
+
+from airflow_provider_lms.operators.enrollment import (
+    LmsAwardCertificateOperator,
+    LmsScoreExternalActivityOperator,
+    LmsSubscribeOperator,
+)
+from airflow_provider_lms.operators.learners import LmsEnsureLearnersOperator
+
+__all__ = [
+    "LmsAwardCertificateOperator",
+    "LmsEnsureLearnersOperator",
+    "LmsScoreExternalActivityOperator",
+    "LmsSubscribeOperator",
+]

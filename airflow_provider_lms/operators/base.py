@@ -1,0 +1,100 @@
+"""What every generic LMS operator shares: hook resolution, bulk runs, and honest outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.registry import get_lms_hook
+from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemResult
+from airflow_provider_lms.http.errors import LmsInputError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["LmsBulkOperator"]
+
+
+class LmsBulkOperator(BaseOperator):
+    """Base of the operators that apply one idempotent action to many items.
+
+    Every item's outcome is recorded; the summary is returned (XCom ``return_value``) even when items
+    fail, after which the task fails if ``fail_on_item_error`` is set. A retry of the task redoes
+    only the items that are not done, because each action looks before it writes.
+
+    :param lms_conn_id: the connection of the platform (its type picks the platform).
+    :param concurrency: how many items run at once (default 8).
+    :param fail_on_item_error: fail the task when any item failed (default True).
+    :param progress_interval: seconds between progress lines in the task log (default 10).
+    """
+
+    capability: str = ""
+    operation: str = ""
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        lms_conn_id: str,
+        concurrency: int = 8,
+        fail_on_item_error: bool = True,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.lms_conn_id = lms_conn_id
+        self.concurrency = concurrency
+        self.fail_on_item_error = fail_on_item_error
+        self.progress_interval = progress_interval
+
+    @cached_property
+    def hook(self) -> LmsHook:
+        """The platform hook chosen by the connection's type."""
+        return get_lms_hook(self.lms_conn_id)
+
+    def prepare_hook(self) -> LmsHook:
+        """Resolve the hook and check the capability: no request is sent by this."""
+        if (
+            not isinstance(self.concurrency, int)
+            or isinstance(self.concurrency, bool)
+            or not 1 <= self.concurrency <= 256
+        ):
+            raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
+        hook = self.hook
+        hook.require(self.capability)
+        return hook
+
+    def run_bulk(
+        self,
+        items: Sequence[Any],
+        fn: Callable[[Any], ItemResult[Any]],
+        key: Callable[[Any], str],
+    ) -> BulkSummary:
+        """Run ``fn`` over ``items`` with this operator's concurrency and the task logger."""
+        runner = BulkRunner(
+            concurrency=self.concurrency, progress_interval=self.progress_interval, logger=self.log
+        )
+        try:
+            return runner.run(self.operation, items, fn, key)
+        finally:
+            self.hook.close()
+
+    def finish(self, context: Context, summary: BulkSummary, **extra_xcoms: Any) -> dict[str, Any]:
+        """Push the summary and extra keys, then fail the task if items failed (when asked to)."""
+        result = summary.to_xcom()
+        ti = context["ti"]
+        for key, value in extra_xcoms.items():
+            ti.xcom_push(key=key, value=value)
+        if summary.failed and self.fail_on_item_error:
+            ti.xcom_push(key="summary", value=result)
+            first = summary.failures()[0]
+            raise AirflowException(
+                f"{summary.failed} of {summary.total} items failed (first: {first.key}: {first.error}). "
+                "Every outcome is in the XCom 'summary'; a retry redoes only the items not done."
+            )
+        return result

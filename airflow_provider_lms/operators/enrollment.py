@@ -1,0 +1,162 @@
+"""Generic enrollment operators: subscribe, score external activity, award certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.models.inputs import ScoreRow, validate_ids, validate_models
+from airflow_provider_lms.operators.base import LmsBulkOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["LmsAwardCertificateOperator", "LmsScoreExternalActivityOperator", "LmsSubscribeOperator"]
+
+
+def _options(value: Any, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LmsInputError(field, f"must be a mapping, got {type(value).__name__}")
+    return dict(value)
+
+
+class LmsSubscribeOperator(LmsBulkOperator):
+    """Enroll learners in a course; learners already enrolled count as done, never twice.
+
+    Returns the bulk summary; each item's result holds the ``enrollment_id``. The enrollment ids are
+    also pushed as XCom ``enrollment_ids`` (input order, failed items left out).
+
+    :param lms_conn_id: the platform connection (Eduframe: the course is a planned course id).
+    :param course_id: the course to enroll in.
+    :param learner_ids: the learners' ids on the platform.
+    :param platform_options: platform-specific options (Eduframe: ``creator_id``, ``approve``).
+    :param concurrency: how many learners are handled at once.
+    :param fail_on_item_error: fail the task when any learner failed.
+    """
+
+    template_fields: Sequence[str] = ("lms_conn_id", "course_id", "learner_ids", "platform_options")
+    capability = "subscribe"
+    operation = "subscribe"
+
+    def __init__(
+        self,
+        *,
+        course_id: Any,
+        learner_ids: Any,
+        platform_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.course_id = course_id
+        self.learner_ids = learner_ids
+        self.platform_options = platform_options
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = self.prepare_hook()
+        course = hook.parse_course_id("course_id", self.course_id)
+        learners = [
+            hook.parse_learner_id(f"learner_ids[{i}]", v)
+            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
+        ]
+        options = hook.validate_options("subscribe", _options(self.platform_options, "platform_options"))
+        summary = self.run_bulk(
+            learners, lambda learner: hook.subscribe_learner(course, learner, **options), key=str
+        )
+        ids = [item.result["enrollment_id"] for item in summary.items if item.result]
+        return self.finish(context, summary, enrollment_ids=ids)
+
+
+class LmsScoreExternalActivityOperator(LmsBulkOperator):
+    """Record results from outside the platform (an exam system's export) in one bulk run.
+
+    Each row is created, or updated when it differs; identical rows count as already done, so a
+    re-run changes nothing.
+
+    :param lms_conn_id: the platform connection.
+    :param scores: rows of ``{"learner_id", "course_id", "score", "grade", "activity_id", "comment"}``;
+        ``score`` (a number from 0) or ``grade`` is required. Eduframe: ``course_id`` is the planned
+        course, and the result becomes the enrollment's grade.
+    :param platform_options: platform-specific options.
+    :param concurrency: how many rows are handled at once.
+    :param fail_on_item_error: fail the task when any row failed.
+    """
+
+    template_fields: Sequence[str] = ("lms_conn_id", "scores", "platform_options")
+    capability = "score_external_activity"
+    operation = "score_external_activity"
+
+    def __init__(self, *, scores: Any, platform_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scores = scores
+        self.platform_options = platform_options
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = self.prepare_hook()
+        rows = validate_models(ScoreRow, self.scores, "scores")
+        for i, row in enumerate(rows):
+            hook.parse_learner_id(f"scores[{i}].learner_id", row.learner_id)
+            hook.parse_course_id(f"scores[{i}].course_id", row.course_id)
+        options = hook.validate_options(self.capability, _options(self.platform_options, "platform_options"))
+        summary = self.run_bulk(
+            rows,
+            lambda row: hook.score_activity(row, **options),
+            key=lambda r: f"{r.learner_id}/{r.course_id}" + (f"/{r.activity_id}" if r.activity_id else ""),
+        )
+        return self.finish(context, summary)
+
+
+class LmsAwardCertificateOperator(LmsBulkOperator):
+    """Award learners the certificate of a program; learners already certified count as done.
+
+    :param lms_conn_id: the platform connection.
+    :param program_id: the program the certificate is for (Eduframe: the program edition id).
+    :param learner_ids: the learners' ids.
+    :param certificate_template_id: the certificate template, where the platform needs one (Eduframe).
+    :param platform_options: further platform-specific options.
+    :param concurrency: how many learners are handled at once.
+    :param fail_on_item_error: fail the task when any learner failed.
+    """
+
+    template_fields: Sequence[str] = (
+        "lms_conn_id",
+        "program_id",
+        "learner_ids",
+        "certificate_template_id",
+        "platform_options",
+    )
+    capability = "award_certificate"
+    operation = "award_certificate"
+
+    def __init__(
+        self,
+        *,
+        program_id: Any,
+        learner_ids: Any,
+        certificate_template_id: Any = None,
+        platform_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.program_id = program_id
+        self.learner_ids = learner_ids
+        self.certificate_template_id = certificate_template_id
+        self.platform_options = platform_options
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = self.prepare_hook()
+        program = hook.parse_program_id("program_id", self.program_id)
+        learners = [
+            hook.parse_learner_id(f"learner_ids[{i}]", v)
+            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
+        ]
+        options = _options(self.platform_options, "platform_options")
+        if self.certificate_template_id is not None:
+            options["certificate_template_id"] = self.certificate_template_id
+        options = hook.validate_options(self.capability, options)
+        summary = self.run_bulk(
+            learners, lambda learner: hook.award_certificate(learner, program, **options), key=str
+        )
+        return self.finish(context, summary)

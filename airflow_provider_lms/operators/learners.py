@@ -1,0 +1,42 @@
+"""Find or create learners on any platform that can."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_lms.models.inputs import LearnerSpec, validate_models
+from airflow_provider_lms.operators.base import LmsBulkOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["LmsEnsureLearnersOperator"]
+
+
+class LmsEnsureLearnersOperator(LmsBulkOperator):
+    """Find each learner by e-mail, creating the ones that do not exist yet.
+
+    Returns the bulk summary; each item's result is ``{"learner_id", "email"}``. The learner ids, in
+    input order, are also pushed as XCom ``learner_ids`` (use ``task.output["learner_ids"]``).
+
+    :param lms_conn_id: the platform connection.
+    :param learners: a list of ``{"email", "first_name", "last_name"}``.
+    :param concurrency: how many learners are handled at once.
+    :param fail_on_item_error: fail the task when any learner failed.
+    """
+
+    template_fields: Sequence[str] = ("lms_conn_id", "learners")
+    capability = "ensure_learners"
+    operation = "ensure_learners"
+
+    def __init__(self, *, learners: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.learners = learners
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = self.prepare_hook()
+        specs = validate_models(LearnerSpec, self.learners, "learners")
+        summary = self.run_bulk(specs, hook.ensure_learner, key=lambda s: s.email)
+        ids = [item.result["learner_id"] for item in summary.items if item.result]
+        return self.finish(context, summary, learner_ids=ids)
