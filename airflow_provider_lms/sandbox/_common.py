@@ -1,0 +1,83 @@
+"""Small pieces shared by the sandbox platforms, the middlewares and the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
+
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+    from fastapi.exceptions import RequestValidationError
+
+    from airflow_provider_lms.sandbox.state import SandboxState
+
+#: Every path under this prefix belongs to the sandbox itself: no auth, no faults, not logged.
+CONTROL_PREFIX = "/_sandbox"
+
+#: Renders a platform's own error body for ``(status, message)``; used by exception handlers and by
+#: the fault middleware, which must answer in the platform's dialect without calling the platform.
+ErrorRenderer = Callable[[int, str], Response]
+
+
+class SandboxHTTPError(Exception):
+    """An error a sandbox platform answers with; each platform subclasses it to render its own body.
+
+    :param status: HTTP status code.
+    :param message: Human-readable message.
+    :param headers: Extra response headers (e.g. ``Retry-After``).
+    """
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def to_response(self) -> Response:
+        """Render the error; platforms override this with their own body format."""
+        return Response(
+            content=self.message,
+            status_code=self.status,
+            headers=self.headers,
+            media_type="text/plain",
+        )
+
+
+@dataclass(frozen=True)
+class PlatformMount:
+    """How one platform is hung into the sandbox app: one entry in ``app.PLATFORMS`` per platform.
+
+    :param name: Short platform name, e.g. ``"eduframe"``.
+    :param prefix: URL prefix the platform's router is mounted under, e.g. ``"/eduframe/api/v1"``.
+    :param router_factory: Builds the platform's ``APIRouter`` from the shared ``SandboxState``.
+    :param render_error: Renders the platform's error body; used for 404/405 on unknown paths and by the
+        fault middleware for injected 429/5xx answers.
+    :param render_validation_error: Optional; turns FastAPI's request-validation error into the
+        platform's own error answer. Without it a 422 from ``render_error`` is used.
+    """
+
+    name: str
+    prefix: str
+    router_factory: Callable[[SandboxState], APIRouter]
+    render_error: ErrorRenderer
+    render_validation_error: Callable[[RequestValidationError], Response] | None = None
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """Format a timestamp the way Eduframe documents it: ``yyyy-MM-ddTHH:mm:ss.SSSZ`` in UTC."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def iso_date(day: date | None) -> str | None:
+    """Format a date as ``YYYY-MM-DD`` (or pass ``None`` through)."""
+    return day.isoformat() if day is not None else None
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC; the sandbox clock adds its offset to this."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,28 @@
+"""Fixtures shared by every test folder: the bundled sandbox on a loopback port.
+
+``sandbox_server`` starts one ``SandboxServer`` per test session (real HTTP, a background thread);
+``sandbox`` hands it to a test freshly reset: seeded demo data, no faults, empty request log, default
+rate limit, real clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_lms.sandbox import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One sandbox for the whole session (starting uvicorn per test would cost more than the tests)."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox, reset before the test so tests cannot see each other's data or faults."""
+    sandbox_server.reset()
+    return sandbox_server

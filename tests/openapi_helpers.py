@@ -1,0 +1,214 @@
+"""Validate HTTP exchanges against the platforms' published OpenAPI documents (openapi-core).
+
+``validate_eduframe_exchange(request, response)`` checks an ``httpx`` request/response pair against
+``eduframe-openapi-v1.json``: the request against the document as published (only the ``null``
+``info.description`` is patched, or the loader refuses the file), the response against a copy without
+``additionalProperties: false`` (with ``allOf`` that keyword rejects every real response, even the spec's
+own examples; see ``shared/api-docs/README.md``) and with ``null`` added to the enums the document marks
+``nullable`` but forgot to list ``null`` in.
+
+The document's server is ``https://api.eduframe.nl/api/v1``; a request to any base URL (the sandbox's
+``http://127.0.0.1:<port>/eduframe/api/v1``, a proxy) is mapped onto it by the ``/api/v1`` in its path.
+
+The shared documents are found by walking up from this file to a directory that has
+``shared/api-docs/eduframe-openapi-v1.json`` (the repository lives at ``<root>/main``, the documents at
+``<root>/shared``); set ``LMS_SHARED_DIR`` to the ``shared`` directory to point elsewhere.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+EDUFRAME_SPEC_NAME = "eduframe-openapi-v1.json"
+EDUFRAME_SERVER_HOST = "https://api.eduframe.nl"
+EDUFRAME_SERVER_PATH = "/api/v1"
+
+
+def shared_dir() -> Path:
+    """The ``shared`` directory holding ``api-docs/`` (``LMS_SHARED_DIR`` wins)."""
+    override = os.environ.get("LMS_SHARED_DIR")
+    if override:
+        path = Path(override).expanduser().resolve()
+        if not (path / "api-docs" / EDUFRAME_SPEC_NAME).is_file():
+            raise FileNotFoundError(f"LMS_SHARED_DIR={override} has no api-docs/{EDUFRAME_SPEC_NAME}")
+        return path
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared"
+        if (candidate / "api-docs" / EDUFRAME_SPEC_NAME).is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"no shared/api-docs/{EDUFRAME_SPEC_NAME} above {Path(__file__).resolve()}; set LMS_SHARED_DIR"
+    )
+
+
+def eduframe_spec_path() -> Path:
+    """Path of ``eduframe-openapi-v1.json``."""
+    return shared_dir() / "api-docs" / EDUFRAME_SPEC_NAME
+
+
+@lru_cache(maxsize=1)
+def _raw_eduframe_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(eduframe_spec_path().read_text(encoding="utf-8"))
+    # Quirk 1: info.description is null, which strict loaders reject.
+    if not isinstance(spec["info"].get("description"), str):
+        spec["info"]["description"] = "Eduframe API v1"
+    return spec
+
+
+def _relax_for_responses(node: Any) -> Any:
+    """Make the document accept what the real API answers.
+
+    * Remove ``additionalProperties: false`` everywhere (quirk 2), keeping schema-valued ones.
+    * Add ``null`` to the ``enum`` of ``nullable: true`` schemas. OpenAPI 3.0.3 says ``nullable`` does not
+      widen an ``enum``, and eight enums in this document (``UsaState``, ``Locale``, ...) forget ``null``: a
+      Dutch address's ``state_province: null`` would otherwise be rejected.
+    """
+    if isinstance(node, dict):
+        relaxed = {
+            key: _relax_for_responses(value)
+            for key, value in node.items()
+            if not (key == "additionalProperties" and value is False)
+        }
+        if relaxed.get("nullable") is True and isinstance(relaxed.get("enum"), list) and None not in relaxed["enum"]:
+            relaxed["enum"] = [*relaxed["enum"], None]
+        return relaxed
+    if isinstance(node, list):
+        return [_relax_for_responses(item) for item in node]
+    return node
+
+
+@lru_cache(maxsize=1)
+def eduframe_request_openapi() -> OpenAPI:
+    """The document as published (plus the description fix): for validating requests."""
+    return OpenAPI.from_dict(copy.deepcopy(_raw_eduframe_spec()))
+
+
+@lru_cache(maxsize=1)
+def eduframe_response_openapi() -> OpenAPI:
+    """The document without ``additionalProperties: false`` and with ``null`` in nullable enums: for responses."""
+    return OpenAPI.from_dict(_relax_for_responses(_raw_eduframe_spec()))
+
+
+class HttpxOpenAPIRequest:
+    """An ``httpx.Request`` seen through openapi-core's ``Request`` protocol, re-based onto the spec's server.
+
+    :param request: The request as sent.
+    :param server_host: Scheme and host of the document's server.
+    :param server_path: Path of the document's server; the request path from its first occurrence on is
+        kept, whatever came before (e.g. the sandbox's ``/eduframe``) is dropped.
+    """
+
+    def __init__(self, request: httpx.Request, server_host: str, server_path: str) -> None:
+        self.request = request
+        url = urlsplit(str(request.url))
+        position = url.path.find(server_path)
+        if position < 0:
+            raise AssertionError(f"{request.url} does not contain the API base path {server_path!r}")
+        self._host_url = server_host
+        self._path = url.path[position:]
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qs(url.query, keep_blank_values=True)),
+            header=Headers(dict(request.headers)),
+            cookie=ImmutableMultiDict(),
+        )
+
+    @property
+    def host_url(self) -> str:
+        return self._host_url
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def method(self) -> str:
+        return self.request.method.lower()
+
+    @property
+    def body(self) -> bytes | None:
+        try:
+            content = self.request.content
+        except httpx.RequestNotRead:
+            content = self.request.read()
+        return content or None
+
+    @property
+    def content_type(self) -> str:
+        return str(self.request.headers.get("content-type", ""))
+
+
+class HttpxOpenAPIResponse:
+    """An ``httpx.Response`` seen through openapi-core's ``Response`` protocol.
+
+    :param response: The response as received (its body must have been read).
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+    @property
+    def data(self) -> bytes:
+        return self.response.content
+
+    @property
+    def status_code(self) -> int:
+        return int(self.response.status_code)
+
+    @property
+    def content_type(self) -> str:
+        return str(self.response.headers.get("content-type", ""))
+
+    @property
+    def headers(self) -> Headers:
+        return Headers(dict(self.response.headers))
+
+
+def _describe(exc: BaseException) -> str:
+    """Flatten openapi-core's nested errors (cause chain, schema errors) into readable lines."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__name__}: {current}")
+        for schema_error in getattr(current, "schema_errors", None) or []:
+            where = "/".join(str(p) for p in getattr(schema_error, "absolute_path", []))
+            lines.append(f"  - at /{where}: {getattr(schema_error, 'message', schema_error)}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines)
+
+
+def validate_eduframe_exchange(request: httpx.Request, response: httpx.Response, validate_request: bool = True) -> None:
+    """Assert that an Eduframe request and its response conform to ``eduframe-openapi-v1.json``.
+
+    :param request: The request as sent (``response.request`` works).
+    :param response: The response received (status, headers and body are checked).
+    :param validate_request: Also check the request (path, method, parameters, security, body) against
+        the unmodified document; turn off for deliberately bad requests such as a missing API key.
+    :raises AssertionError: naming the operation and every violation found.
+    """
+    oa_request = HttpxOpenAPIRequest(request, EDUFRAME_SERVER_HOST, EDUFRAME_SERVER_PATH)
+    where = f"{request.method} {oa_request.path}"
+    if validate_request:
+        try:
+            eduframe_request_openapi().validate_request(oa_request)
+        except Exception as exc:
+            raise AssertionError(f"request {where} violates the Eduframe OpenAPI document:\n{_describe(exc)}") from exc
+    try:
+        eduframe_response_openapi().validate_response(oa_request, HttpxOpenAPIResponse(response))
+    except Exception as exc:
+        raise AssertionError(
+            f"response {response.status_code} to {where} violates the Eduframe OpenAPI document:\n"
+            f"{_describe(exc)}\nbody: {response.text[:2000]}"
+        ) from exc
