@@ -1,0 +1,69 @@
+"""The sandbox in a process of its own, so that a benchmark's client and server do not share a GIL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_lms.hooks.eduframe import EduframeHook
+from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY
+
+
+class SandboxProcess:
+    """``python -m airflow_provider_lms.sandbox --port 0`` in the background, stopped on exit."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @property
+    def control_url(self) -> str:
+        return f"{self.url}/_sandbox"
+
+    def __enter__(self) -> SandboxProcess:
+        port_file = Path(tempfile.mkdtemp()) / "port"
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "airflow_provider_lms.sandbox",
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise RuntimeError("the sandbox did not start")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+
+
+def eduframe_hook(sandbox_url: str, **extra: Any) -> EduframeHook:
+    """An EduframeHook on a connection (from the environment) that points at the sandbox."""
+    conn_id = "bench_eduframe"
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+        {
+            "conn_type": "eduframe",
+            "password": EDUFRAME_SANDBOX_API_KEY,
+            "extra": {"base_url": f"{sandbox_url}/eduframe/api/v1", **extra},
+        }
+    )
+    return EduframeHook(conn_id)
