@@ -196,11 +196,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "sensors": [
-            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]}
-        ],
-        "triggers": [
-            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]}
-        ],
+        "sensors": [{"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]}],
+        "triggers": [{"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]}],
         "connection-types": _connection_types(),
     }

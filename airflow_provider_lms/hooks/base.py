@@ -122,9 +122,7 @@ class LmsHook(BaseHook):
     def settings_for(self, conn: Connection) -> ClientSettings:
         """Client settings from the connection over the platform defaults; errors name the field."""
         try:
-            return ClientSettings.from_values(
-                self.base_url_for(conn), self.extras(conn), self.default_client_settings
-            )
+            return ClientSettings.from_values(self.base_url_for(conn), self.extras(conn), self.default_client_settings)
         except LmsInputError as exc:
             raise LmsInputError(
                 f"connection {self.lms_conn_id!r} {exc.field}", exc.message.split(": ", 1)[-1]

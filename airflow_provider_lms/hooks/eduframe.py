@@ -42,6 +42,9 @@ __all__ = ["EduframeHook", "parse_eduframe_error"]
 #: Eduframe's documented limit: 500 requests per 5 minutes per token (FACTS.md).
 EDUFRAME_RATE_LIMIT = {"rate_limit_requests": 500, "rate_limit_period": 300.0}
 PER_PAGE = 100  # the documented maximum: fewest requests per record
+# The filter takes snake_case names, records carry the VariantableType enum (OpenAPI document).
+_VARIANTABLE_TYPES = {"planned_course": "PlannedCourse", "program_edition": "Program::Edition"}
+SUBSCRIBE_TARGETS = frozenset(_VARIANTABLE_TYPES)
 
 
 def parse_eduframe_error(response: httpx.Response) -> PlatformError:
@@ -111,9 +114,7 @@ class EduframeHook(LmsHook):
     def build_client(self, conn: Connection, *, for_async: bool = False) -> Any:
         creator = self.extras(conn).get("order_creator_id")
         if creator not in (None, ""):
-            self._order_creator_id = _eduframe_id(
-                f"connection {self.lms_conn_id!r} order_creator_id", creator
-            )
+            self._order_creator_id = _eduframe_id(f"connection {self.lms_conn_id!r} order_creator_id", creator)
         return super().build_client(conn, for_async=for_async)
 
     def check_connection(self) -> str:
@@ -141,10 +142,12 @@ class EduframeHook(LmsHook):
             )
         if "creator_id" in options:
             checked["creator_id"] = _eduframe_id("platform_options.creator_id", options["creator_id"])
-        if "approve" in options and not isinstance(options["approve"], bool):
+        if "target" in options and options["target"] not in SUBSCRIBE_TARGETS:
             raise LmsInputError(
-                "platform_options.approve", f"must be true or false, got {options['approve']!r}"
+                "platform_options.target", f"must be one of {sorted(SUBSCRIBE_TARGETS)}, got {options['target']!r}"
             )
+        if "approve" in options and not isinstance(options["approve"], bool):
+            raise LmsInputError("platform_options.approve", f"must be true or false, got {options['approve']!r}")
         return checked
 
     # -- plain API methods -----------------------------------------------------------------------------------
@@ -179,9 +182,7 @@ class EduframeHook(LmsHook):
     def get_planned_course(self, planned_course_id: int | str) -> EduframePlannedCourse:
         """``GET /planned_courses/{id}``."""
         pid = _eduframe_id("planned_course_id", planned_course_id)
-        return EduframePlannedCourse.model_validate(
-            self.client.request("GET", f"/planned_courses/{pid}", parse=_json)
-        )
+        return EduframePlannedCourse.model_validate(self.client.request("GET", f"/planned_courses/{pid}", parse=_json))
 
     def list_catalog_variants(self, **filters: Any) -> Iterator[EduframeCatalogVariant]:
         """``GET /catalog/variants`` (``variantable_id``, ``variantable_type``, ``product_id``)."""
@@ -194,10 +195,9 @@ class EduframeHook(LmsHook):
         with self._cache_lock:
             if key in self._variant_cache:
                 return self._variant_cache[key]
-        for variant in self.list_catalog_variants(
-            variantable_type=variantable_type, variantable_id=variantable_id
-        ):
-            if variant.variantable_id == variantable_id:
+        wanted_type = _VARIANTABLE_TYPES[variantable_type]
+        for variant in self.list_catalog_variants(variantable_type=variantable_type, variantable_id=variantable_id):
+            if variant.variantable_id == variantable_id and variant.variantable_type == wanted_type:
                 with self._cache_lock:
                     self._variant_cache[key] = variant.id
                 return variant.id
@@ -230,13 +230,9 @@ class EduframeHook(LmsHook):
     def get_enrollment(self, enrollment_id: int | str) -> EduframeEnrollment:
         """``GET /enrollments/{id}``."""
         eid = _eduframe_id("enrollment_id", enrollment_id)
-        return EduframeEnrollment.model_validate(
-            self.client.request("GET", f"/enrollments/{eid}", parse=_json)
-        )
+        return EduframeEnrollment.model_validate(self.client.request("GET", f"/enrollments/{eid}", parse=_json))
 
-    def find_enrollment(
-        self, student_id: int | str, planned_course_id: int | str
-    ) -> EduframeEnrollment | None:
+    def find_enrollment(self, student_id: int | str, planned_course_id: int | str) -> EduframeEnrollment | None:
         """The learner's enrollment in the planned course that is not canceled, or None."""
         for enrollment in self.list_enrollments(student_id=student_id, planned_course_id=planned_course_id):
             if enrollment.status != "canceled":
@@ -297,6 +293,13 @@ class EduframeHook(LmsHook):
         for record in self.client.iter_link_items("/program/enrollments", params):
             yield EduframeProgramEnrollment.model_validate(record)
 
+    def find_program_enrollment(self, student_id: int | str, edition_id: int | str) -> EduframeProgramEnrollment | None:
+        """The learner's program enrollment in the edition that is not canceled, or None."""
+        for pe in self.list_program_enrollments(student_id=student_id, edition_id=edition_id):
+            if pe.state != "canceled":
+                return pe
+        return None
+
     def award_program_certificate(
         self, program_enrollment_id: int, certificate_template_id: int
     ) -> EduframeProgramEnrollment:
@@ -304,9 +307,7 @@ class EduframeHook(LmsHook):
         pid = _eduframe_id("program_enrollment_id", program_enrollment_id)
         body = {"certificate_template_id": _eduframe_id("certificate_template_id", certificate_template_id)}
         return EduframeProgramEnrollment.model_validate(
-            self.client.request(
-                "PUT", f"/program/enrollments/{pid}/award_certificate", json=body, parse=_json
-            )
+            self.client.request("PUT", f"/program/enrollments/{pid}/award_certificate", json=body, parse=_json)
         )
 
     def list_credits(self, *, student_id: int | str | None = None) -> Iterator[EduframeCredit]:
@@ -332,9 +333,7 @@ class EduframeHook(LmsHook):
 
         def create() -> EduframeWebhook:
             body = {"url": url, "active": active, "events": events}
-            return EduframeWebhook.model_validate(
-                self.client.request("POST", "/webhooks", json=body, parse=_json)
-            )
+            return EduframeWebhook.model_validate(self.client.request("POST", "/webhooks", json=body, parse=_json))
 
         return create_once(find, create)[0]
 
@@ -365,16 +364,14 @@ class EduframeHook(LmsHook):
         :param course_id: the planned course id.
         :param learner_id: the user id.
         :param options: ``creator_id`` (default: the connection's ``order_creator_id``, else the
-            learner) and ``approve`` (default True).
+            learner), ``approve`` (default True), and ``target``: ``"planned_course"`` (default) or
+            ``"program_edition"``, in which case ``course_id`` is a program edition id.
         """
+        if options.get("target", "planned_course") == "program_edition":
+            return self._subscribe_program(course_id, learner_id, **options)
         pc_id = _eduframe_id("course_id", course_id)
         student = _eduframe_id("learner_id", learner_id)
-        creator_opt = options.get("creator_id")
-        creator = (
-            _eduframe_id("creator_id", creator_opt)
-            if creator_opt is not None
-            else (self._order_creator_id_or_none() or student)
-        )
+        creator = self._creator(options, student)
         variant_id = self.catalog_variant_id_for("planned_course", pc_id)
 
         def find() -> EduframeEnrollment | None:
@@ -400,9 +397,37 @@ class EduframeHook(LmsHook):
             },
         )
 
-    def _order_creator_id_or_none(self) -> int | None:
-        self.get_conn()  # reads the connection, which sets the creator id
-        return self._order_creator_id
+    def _creator(self, options: dict[str, Any], student: int) -> int:
+        if options.get("creator_id") is not None:
+            return _eduframe_id("creator_id", options["creator_id"])
+        self.get_conn()  # reading the connection sets the configured creator, if any
+        return self._order_creator_id or student
+
+    def _subscribe_program(self, edition_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
+        """Enroll a learner in a program edition (where certificates live) unless already enrolled."""
+        edition = _eduframe_id("course_id", edition_id)
+        student = _eduframe_id("learner_id", learner_id)
+        creator = self._creator(options, student)
+        variant_id = self.catalog_variant_id_for("program_edition", edition)
+
+        def find() -> EduframeProgramEnrollment | None:
+            return self.find_program_enrollment(student, edition)
+
+        def create() -> EduframeProgramEnrollment:
+            self.create_order(variant_id, creator, [student], approve=bool(options.get("approve", True)))
+            found = find()
+            if found is None:
+                raise LmsNotFoundError(
+                    f"order placed but no enrollment of learner {student} in program edition {edition} appeared",
+                    platform=self.platform,
+                )
+            return found
+
+        enrollment, created = create_once(find, create)
+        return ItemResult(
+            status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
+            result={"enrollment_id": str(enrollment.id), "learner_id": str(student), "status": enrollment.state},
+        )
 
     def score_activity(self, row: ScoreRow, **options: Any) -> ItemResult[Any]:
         """Record a grade on the learner's enrollment in the planned course ``row.course_id``.
@@ -446,14 +471,7 @@ class EduframeHook(LmsHook):
         student = _eduframe_id("learner_id", learner_id)
         edition = _eduframe_id("program_id", program_id)
         template = _eduframe_id("certificate_template_id", options.get("certificate_template_id"))
-        enrollment = next(
-            (
-                pe
-                for pe in self.list_program_enrollments(student_id=student, edition_id=edition)
-                if pe.state != "canceled"
-            ),
-            None,
-        )
+        enrollment = self.find_program_enrollment(student, edition)
         if enrollment is None:
             raise LmsNotFoundError(
                 f"learner {student} has no enrollment in program edition {edition}", platform=self.platform

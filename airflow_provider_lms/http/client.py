@@ -175,9 +175,7 @@ class LmsHttpClient:
             "auth": self._auth,
             "headers": self._headers,
             "timeout": httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            "limits": httpx.Limits(
-                max_connections=s.max_connections, max_keepalive_connections=s.max_connections
-            ),
+            "limits": httpx.Limits(max_connections=s.max_connections, max_keepalive_connections=s.max_connections),
             "verify": s.verify_ssl,
             # Never follow redirects: a redirect to another host would carry our credentials along.
             "follow_redirects": False,
@@ -316,9 +314,7 @@ class LmsHttpClient:
             )
         raise cls(reason.lower(), **kwargs)
 
-    def _finish(
-        self, response: httpx.Response, method: str, path: str, parse: Callable[[httpx.Response], T] | None
-    ):
+    def _finish(self, response: httpx.Response, method: str, path: str, parse: Callable[[httpx.Response], T] | None):
         self.raise_for_response(response, method, path)
         if parse is None:
             return response
@@ -437,9 +433,7 @@ class LmsHttpClient:
         next_path: str | None = path
         next_params = params
         while next_path is not None:
-            items, next_path = await self.arequest(
-                "GET", next_path, params=next_params, parse=self._json_list_page
-            )
+            items, next_path = await self.arequest("GET", next_path, params=next_params, parse=self._json_list_page)
             next_params = None
             for item in items:
                 yield item

@@ -68,9 +68,7 @@ class ClientSettings(BaseModel):
         return validate_base_url(value)
 
     @classmethod
-    def from_values(
-        cls, base_url: str, overrides: dict[str, Any], defaults: dict[str, Any]
-    ) -> ClientSettings:
+    def from_values(cls, base_url: str, overrides: dict[str, Any], defaults: dict[str, Any]) -> ClientSettings:
         """Build settings from a connection's extras over platform defaults.
 
         Empty strings and ``None`` in ``overrides`` mean "not set" (the Airflow form stores blank fields

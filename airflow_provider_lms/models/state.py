@@ -33,9 +33,7 @@ class EnrollmentState(str, Enum):
 
 
 #: States from which an enrollment can never become completed: waiting on them is pointless.
-TERMINAL_FAILURE_STATES = frozenset(
-    {EnrollmentState.CANCELED, EnrollmentState.EXPIRED, EnrollmentState.NOT_ENROLLED}
-)
+TERMINAL_FAILURE_STATES = frozenset({EnrollmentState.CANCELED, EnrollmentState.EXPIRED, EnrollmentState.NOT_ENROLLED})
 
 
 class NormalizedEnrollment(BaseModel):
@@ -66,8 +64,7 @@ def completion_verdict(enrollment: NormalizedEnrollment, *, require_passed: bool
     """
     state = enrollment.state
     who = (
-        f"enrollment {enrollment.enrollment_id or '?'} "
-        f"(learner {enrollment.learner_id}, course {enrollment.course_id})"
+        f"enrollment {enrollment.enrollment_id or '?'} (learner {enrollment.learner_id}, course {enrollment.course_id})"
     )
     if state in TERMINAL_FAILURE_STATES:
         return "fail", f"{who} is {state.value}; it can never complete"

@@ -76,9 +76,7 @@ class LmsBulkOperator(BaseOperator):
         key: Callable[[Any], str],
     ) -> BulkSummary:
         """Run ``fn`` over ``items`` with this operator's concurrency and the task logger."""
-        runner = BulkRunner(
-            concurrency=self.concurrency, progress_interval=self.progress_interval, logger=self.log
-        )
+        runner = BulkRunner(concurrency=self.concurrency, progress_interval=self.progress_interval, logger=self.log)
         try:
             return runner.run(self.operation, items, fn, key)
         finally:

@@ -62,9 +62,7 @@ class LmsSubscribeOperator(LmsBulkOperator):
             for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
         ]
         options = hook.validate_options("subscribe", _options(self.platform_options, "platform_options"))
-        summary = self.run_bulk(
-            learners, lambda learner: hook.subscribe_learner(course, learner, **options), key=str
-        )
+        summary = self.run_bulk(learners, lambda learner: hook.subscribe_learner(course, learner, **options), key=str)
         ids = [item.result["enrollment_id"] for item in summary.items if item.result]
         return self.finish(context, summary, enrollment_ids=ids)
 
@@ -156,7 +154,5 @@ class LmsAwardCertificateOperator(LmsBulkOperator):
         if self.certificate_template_id is not None:
             options["certificate_template_id"] = self.certificate_template_id
         options = hook.validate_options(self.capability, options)
-        summary = self.run_bulk(
-            learners, lambda learner: hook.award_certificate(learner, program, **options), key=str
-        )
+        summary = self.run_bulk(learners, lambda learner: hook.award_certificate(learner, program, **options), key=str)
         return self.finish(context, summary)

@@ -126,6 +126,4 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         if status == "success":
             self.log.info("%s", event.get("message"))
             return event.get("enrollment")
-        raise AirflowException(
-            f"waiting for enrollment completion ended with {status}: {event.get('message')}"
-        )
+        raise AirflowException(f"waiting for enrollment completion ended with {status}: {event.get('message')}")

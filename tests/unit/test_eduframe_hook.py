@@ -213,7 +213,7 @@ def test_base_url_without_scheme_names_the_field(monkeypatch):
         "AIRFLOW_CONN_BADURL",
         json.dumps({"conn_type": "eduframe", "password": "k", "extra": {"base_url": "api.eduframe.nl/api/v1"}}),
     )
-    with pytest.raises(LmsInputError, match="base_url.*scheme"):
+    with pytest.raises(LmsInputError, match=r"base_url.*scheme"):
         EduframeHook("badurl").get_conn()
 
 
