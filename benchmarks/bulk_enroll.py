@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from airflow_provider_lms.models.inputs import LearnerSpec
 
 BULK_COURSE = 1
 SEQUENTIAL_COURSE = 2  # a second planned course, so both runs make exactly the same calls
+FAULT_COURSE = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -73,6 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         rerun = bulk_runner.run("subscribe", learners, enroll_in(BULK_COURSE), key=str)
         rerun_seconds = time.perf_counter() - started
         state = httpx.get(f"{control}/eduframe/state").json()
+
+        # The same bulk run with 30% of answers turned into 429, 503 or dropped connections.
+        httpx.put(
+            f"{control}/faults",
+            json={"latency_ms": args.latency_ms, "fault_rate": args.fault_rate, "kinds": ["429", "503", "drop"]},
+        ).raise_for_status()
+        started = time.perf_counter()
+        stormy = bulk_runner.run("subscribe", learners, enroll_in(FAULT_COURSE), key=str)
+        stormy_seconds = time.perf_counter() - started
+        injected = httpx.get(f"{control}/faults").json()["injected"]
+        httpx.delete(f"{control}/faults").raise_for_status()
+        stormy_state = httpx.get(f"{control}/eduframe/state").json()
         hook.close()
 
     per_learner: dict[int, int] = {}
@@ -80,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         if e["planned_course_id"] == BULK_COURSE:
             per_learner[e["student_id"]] = per_learner.get(e["student_id"], 0) + 1
     ratio = bulk_seconds / sequential
+    stormy_counts = Counter(
+        e["student_id"] for e in stormy_state["enrollments"] if e["planned_course_id"] == FAULT_COURSE
+    )
+    stormy_exactly_once = all(stormy_counts[int(lid)] == 1 for lid in learners) and len(stormy_counts) == len(learners)
     figures = {
         "learners": args.learners,
         "latency_ms": args.latency_ms,
@@ -94,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         "rerun_already_done": rerun.already_done,
         "orders_placed_by_rerun": len(state["orders"]) - orders_before,
         "learners_enrolled_more_than_once": sum(1 for n in per_learner.values() if n > 1),
+        "faults_injected": injected,
+        "fault_run_seconds": round(stormy_seconds, 3),
+        "fault_run_failed": stormy.failed,
+        "fault_run_retries": stormy.retries,
+        "fault_run_every_learner_enrolled_exactly_once": stormy_exactly_once,
     }
     print(f"\nBulk enrollment: {args.learners} learners, {args.latency_ms:.0f} ms latency per request")
     print(f"  {'run':<34}{'seconds':>10}")
@@ -103,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio bulk / naive: {ratio:.3f} (goal < 0.25), speed-up {sequential / bulk_seconds:.1f}x")
     new_orders = figures["orders_placed_by_rerun"]
     print(f"  re-run: {rerun.done} done, {rerun.already_done} already done, {new_orders} new orders")
+    print(f"  with {args.fault_rate:.0%} faults injected ({injected}):")
+    print(f"    {stormy.describe()}")
+    print(f"    every learner enrolled exactly once: {stormy_exactly_once}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     ok = (
@@ -110,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         and bulk.failed == 0
         and figures["orders_placed_by_rerun"] == 0
         and figures["learners_enrolled_more_than_once"] == 0
+        and stormy.failed == 0
+        and stormy_exactly_once
     )
     print("  PASS" if ok else "  FAIL")
     return 0 if ok else 1
