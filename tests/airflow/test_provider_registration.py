@@ -1,0 +1,65 @@
+"""Airflow finds the provider through its entry point and builds the five connection forms."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from airflow.providers_manager import ProvidersManager
+
+CONN_TYPES = {"eduframe", "anewspring", "pluvo", "pynter", "lara"}
+
+
+def _cli(*args: str, tmp_path) -> str:
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def manager() -> ProvidersManager:
+    pm = ProvidersManager()
+    pm.initialize_providers_hooks()
+    return pm
+
+
+def test_airflow_providers_list_shows_the_package(tmp_path):
+    listed = json.loads(_cli("providers", "list", "-o", "json", tmp_path=tmp_path))
+    ours = [p for p in listed if p["package_name"] == "airflow-provider-lms"]
+    assert ours and ours[0]["version"] == "0.1.0"
+
+
+def test_airflow_providers_hooks_has_the_five_connection_types(tmp_path):
+    hooks = json.loads(_cli("providers", "hooks", "-o", "json", tmp_path=tmp_path))
+    ours = {h["connection_type"]: h for h in hooks if h.get("package_name") == "airflow-provider-lms"}
+    assert set(ours) == CONN_TYPES
+    assert ours["eduframe"]["class"] == "airflow_provider_lms.hooks.eduframe.EduframeHook"
+    assert all(h["conn_id_attribute_name"] == "lms_conn_id" for h in ours.values())
+
+
+def test_connection_forms_have_labelled_fields_and_hide_secrets(manager):
+    widgets = manager.connection_form_widgets
+    base = widgets["extra__eduframe__base_url"]
+    assert base.field["schema"]["title"] == "Base URL"
+    assert base.field["value"] == "https://api.eduframe.nl/api/v1"
+    for conn_type in CONN_TYPES:
+        assert f"extra__{conn_type}__base_url" in widgets
+        assert f"extra__{conn_type}__max_retries" in widgets
+        assert f"extra__{conn_type}__rate_limit_requests" in widgets
+    assert widgets["extra__lara__credential_1_secret"].is_sensitive
+    assert not widgets["extra__lara__credential_1_header"].is_sensitive
+    assert widgets["extra__lara__portal_timezone"].field["value"] == "America/Toronto"
+    assert widgets["extra__pluvo__scopes"].field["schema"]["title"] == "Scopes"
+
+
+def test_field_behaviour_relabels_the_standard_fields(manager):
+    behaviours = manager.field_behaviours
+    assert behaviours["eduframe"]["relabeling"] == {"password": "API key"}
+    assert "host" in behaviours["eduframe"]["hidden_fields"]
+    assert behaviours["pluvo"]["relabeling"] == {"login": "OAuth2 client id", "password": "OAuth2 client secret"}
+    assert "password" in behaviours["lara"]["hidden_fields"]
