@@ -78,7 +78,7 @@ def _connection_types() -> list[dict[str, Any]]:
         },
         {
             "connection-type": "anewspring",
-            "hook-class-name": "airflow_provider_lms.hooks.platforms.ANewSpringHook",
+            "hook-class-name": "airflow_provider_lms.hooks.anewspring.ANewSpringHook",
             "hook-name": "aNewSpring",
             "conn-fields": {
                 "base_url": _url_field(
@@ -94,7 +94,7 @@ def _connection_types() -> list[dict[str, Any]]:
         },
         {
             "connection-type": "pluvo",
-            "hook-class-name": "airflow_provider_lms.hooks.platforms.PluvoHook",
+            "hook-class-name": "airflow_provider_lms.hooks.pluvo.PluvoHook",
             "hook-name": "Pluvo",
             "conn-fields": {
                 "base_url": _url_field("Organisation URL", "e.g. https://yourorganisation.pluvo.com"),
@@ -112,7 +112,7 @@ def _connection_types() -> list[dict[str, Any]]:
         },
         {
             "connection-type": "pynter",
-            "hook-class-name": "airflow_provider_lms.hooks.platforms.PynterHook",
+            "hook-class-name": "airflow_provider_lms.hooks.pynter.PynterHook",
             "hook-name": "Pynter",
             "conn-fields": {
                 "base_url": _url_field(
@@ -127,7 +127,7 @@ def _connection_types() -> list[dict[str, Any]]:
         },
         {
             "connection-type": "lara",
-            "hook-class-name": "airflow_provider_lms.hooks.platforms.LaraHook",
+            "hook-class-name": "airflow_provider_lms.hooks.lara.LaraHook",
             "hook-name": "Lära",
             "conn-fields": {
                 "base_url": _url_field("Portal URL", "e.g. https://yourorder.lara.example"),
@@ -185,7 +185,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [
             {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.hooks.eduframe"]},
-            {"integration-name": "aNewSpring", "python-modules": ["airflow_provider_lms.hooks.platforms"]},
+            {"integration-name": "aNewSpring", "python-modules": ["airflow_provider_lms.hooks.anewspring"]},
+            {"integration-name": "Pluvo", "python-modules": ["airflow_provider_lms.hooks.pluvo"]},
+            {"integration-name": "Pynter", "python-modules": ["airflow_provider_lms.hooks.pynter"]},
+            {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.hooks.lara"]},
         ],
         "operators": [
             {

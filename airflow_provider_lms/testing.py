@@ -35,22 +35,26 @@ DEFAULT_EDUFRAME_KEY = "sandbox-eduframe-key"
 
 
 def sandbox_connection_env(
-    sandbox_url: str, *, eduframe_key: str = DEFAULT_EDUFRAME_KEY, conn_id: str = "eduframe_default", **extra: Any
+    sandbox_url: str, *, eduframe_key: str = DEFAULT_EDUFRAME_KEY, **extra: Any
 ) -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` variables that point the default connections at a running sandbox.
+    """``AIRFLOW_CONN_*`` variables that point every platform's default connection at a running sandbox.
 
     :param sandbox_url: the sandbox root, e.g. ``http://127.0.0.1:8765``.
     :param eduframe_key: the API key the sandbox's Eduframe accepts.
-    :param conn_id: the connection id to define for Eduframe.
-    :param extra: further connection extras (e.g. ``rate_limit_requests``).
+    :param extra: further connection extras for every connection (e.g. ``backoff_base``).
     """
-    base = sandbox_url.rstrip("/")
-    eduframe = {
-        "conn_type": "eduframe",
-        "password": eduframe_key,
-        "extra": {"base_url": f"{base}/eduframe/api/v1", **extra},
-    }
-    return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(eduframe)}
+    from airflow_provider_lms.sandbox.app import PLATFORMS
+
+    env: dict[str, str] = {}
+    for mount in PLATFORMS:
+        if mount.connection_factory is None or mount.conn_id is None:
+            continue
+        conn = mount.connection_factory(sandbox_url)
+        if mount.name == "eduframe":
+            conn["password"] = eduframe_key
+        conn["extra"] = {**conn.get("extra", {}), **extra}
+        env[f"AIRFLOW_CONN_{mount.conn_id.upper()}"] = json.dumps(conn)
+    return env
 
 
 @dataclass

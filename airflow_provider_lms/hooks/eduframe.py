@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 import httpx
 
@@ -30,6 +30,7 @@ from airflow_provider_lms.models.eduframe import (
     EduframeProgramEnrollment,
     EduframeUser,
     EduframeWebhook,
+    EnrollmentStatus,
 )
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
 from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
@@ -61,6 +62,21 @@ def parse_eduframe_error(response: httpx.Response) -> PlatformError:
 
 def _json(response: httpx.Response) -> Any:
     return response.json()
+
+
+_ENROLLMENT_STATUSES = frozenset(get_args(EnrollmentStatus))
+_PLANNED_COURSE_STATUSES = frozenset({"planned", "active", "completed", "canceled"})
+
+
+def _enum_values(field: str, values: Any, allowed: frozenset[str]) -> list[str]:
+    """Check filter values against the document's enum, so a typo fails before the request."""
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    for value in items:
+        if value not in allowed:
+            raise LmsInputError(field, f"{value!r} is not one of {sorted(allowed)}")
+    return items
 
 
 def _eduframe_id(field: str, value: Any) -> int:
@@ -176,6 +192,8 @@ class EduframeHook(LmsHook):
 
     def list_planned_courses(self, **filters: Any) -> Iterator[EduframePlannedCourse]:
         """``GET /planned_courses`` with the documented filters (``course_id``, ``status``...)."""
+        if "status" in filters:
+            filters["status"] = _enum_values("status", filters["status"], _PLANNED_COURSE_STATUSES)
         for record in self.client.iter_link_items("/planned_courses", {**filters, "per_page": PER_PAGE}):
             yield EduframePlannedCourse.model_validate(record)
 
@@ -220,7 +238,7 @@ class EduframeHook(LmsHook):
             params.append(("student_id", _eduframe_id("student_id", student_id)))
         if planned_course_id is not None:
             params.append(("planned_course_id", _eduframe_id("planned_course_id", planned_course_id)))
-        for s in status or []:
+        for s in _enum_values("status", status, _ENROLLMENT_STATUSES):
             params.append(("status", s))
         if with_canceled is not None:
             params.append(("with_canceled", "true" if with_canceled else "false"))

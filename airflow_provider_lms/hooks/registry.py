@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_lms.hooks.anewspring import ANewSpringHook
 from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.eduframe import EduframeHook
-from airflow_provider_lms.hooks.platforms import ANewSpringHook, LaraHook, PluvoHook, PynterHook
+from airflow_provider_lms.hooks.lara import LaraHook
+from airflow_provider_lms.hooks.pluvo import PluvoHook
+from airflow_provider_lms.hooks.pynter import PynterHook
 from airflow_provider_lms.http.errors import LmsInputError
 
 __all__ = ["HOOKS", "aget_lms_hook", "get_lms_hook", "hook_class_for", "platforms_with"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+import pendulum
 from pydantic import BaseModel, Field
 
 __all__ = ["TERMINAL_FAILURE_STATES", "EnrollmentState", "NormalizedEnrollment", "completion_verdict"]
@@ -45,6 +46,7 @@ class NormalizedEnrollment(BaseModel):
     :param learner_id: the learner's id on the platform.
     :param course_id: the course's id on the platform.
     :param completed_at: when the learner completed, ISO 8601, when known.
+    :param certified: whether the learner holds the course's certificate, where the platform says.
     :param raw: the platform's own record, unchanged.
     """
 
@@ -54,15 +56,30 @@ class NormalizedEnrollment(BaseModel):
     learner_id: str | None = None
     course_id: str | None = None
     completed_at: str | None = None
+    certified: bool | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
 
 
-def completion_verdict(enrollment: NormalizedEnrollment, *, require_passed: bool = False) -> tuple[str, str]:
+def completion_verdict(
+    enrollment: NormalizedEnrollment, *, require_passed: bool = False, completed_since: str | None = None
+) -> tuple[str, str]:
     """Decide whether a wait for completion is over: ``("done" | "wait" | "fail", reason)``.
 
     Shared by the sensor's poke and the deferrable trigger, so both modes agree.
+
+    :param completed_since: ISO 8601 date or time; a completion before it does not count (periodic
+        re-certification: the last result must be newer than this).
     """
     state = enrollment.state
+    if completed_since and state.is_finished:
+        since = pendulum.parse(completed_since)
+        done_at = pendulum.parse(enrollment.completed_at) if enrollment.completed_at else None
+        if done_at is None or done_at < since:  # type: ignore[operator]
+            when = enrollment.completed_at or "at an unknown time"
+            return "wait", (
+                f"enrollment {enrollment.enrollment_id or '?'} (learner {enrollment.learner_id}, course "
+                f"{enrollment.course_id}) was completed {when}, before {completed_since}; waiting for a new completion"
+            )
     who = (
         f"enrollment {enrollment.enrollment_id or '?'} (learner {enrollment.learner_id}, course {enrollment.course_id})"
     )

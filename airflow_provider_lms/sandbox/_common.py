@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -58,6 +58,13 @@ class PlatformMount:
         fault middleware for injected 429/5xx answers.
     :param render_validation_error: Optional; turns FastAPI's request-validation error into the
         platform's own error answer. Without it a 422 from ``render_error`` is used.
+    :param state_factory: Builds the platform's state (with ``reset()``) from the sandbox clock; it is then
+        reachable as ``SandboxState.<name>``. Eduframe's state is built by ``SandboxState`` itself.
+    :param control_router_factory: Optional extra control routes (mounted under ``/_sandbox``; use paths
+        starting with ``/<name>/``) to move the platform's state forward in tests and demos.
+    :param connection_factory: Returns the Airflow connection (as the JSON dict ``AIRFLOW_CONN_*`` takes)
+        that points at this platform in a sandbox whose root URL is given.
+    :param conn_id: The connection id the example DAGs use for this platform.
     """
 
     name: str
@@ -65,6 +72,10 @@ class PlatformMount:
     router_factory: Callable[[SandboxState], APIRouter]
     render_error: ErrorRenderer
     render_validation_error: Callable[[RequestValidationError], Response] | None = None
+    state_factory: Callable[[Callable[[], datetime]], Any] | None = None
+    control_router_factory: Callable[[SandboxState], APIRouter] | None = None
+    connection_factory: Callable[[str], dict[str, Any]] | None = None
+    conn_id: str | None = None
 
 
 def iso_timestamp(moment: datetime) -> str:

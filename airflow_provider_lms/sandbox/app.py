@@ -15,22 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from airflow_provider_lms.sandbox import eduframe
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX, PlatformMount, SandboxHTTPError
 from airflow_provider_lms.sandbox.control import create_control_router
 from airflow_provider_lms.sandbox.faults import FaultInjectionMiddleware, install_drop_log_filter
+from airflow_provider_lms.sandbox.platforms import load_mounts
 from airflow_provider_lms.sandbox.request_log import RequestLogMiddleware
 from airflow_provider_lms.sandbox.state import SandboxState
 
-PLATFORMS: tuple[PlatformMount, ...] = (
-    PlatformMount(
-        name="eduframe",
-        prefix=eduframe.EDUFRAME_PREFIX,
-        router_factory=eduframe.create_eduframe_router,
-        render_error=eduframe.eduframe_error_renderer,
-        render_validation_error=eduframe.render_validation_error,
-    ),
-)
+PLATFORMS: tuple[PlatformMount, ...] = load_mounts()
 
 
 def _mount_for(path: str) -> PlatformMount | None:
@@ -94,6 +86,8 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     app.include_router(create_control_router(state))
     for mount in PLATFORMS:
         app.include_router(mount.router_factory(state))
+        if mount.control_router_factory is not None:
+            app.include_router(mount.control_router_factory(state), prefix=CONTROL_PREFIX)
 
     @app.get(f"{CONTROL_PREFIX}/info", tags=["sandbox control"])
     async def info() -> dict[str, Any]:

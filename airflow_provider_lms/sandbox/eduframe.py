@@ -57,7 +57,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_lms.sandbox._common import SandboxHTTPError, iso_date, iso_timestamp, utc_now
+from airflow_provider_lms.sandbox._common import PlatformMount, SandboxHTTPError, iso_date, iso_timestamp, utc_now
 
 if TYPE_CHECKING:
     from airflow_provider_lms.sandbox.state import SandboxState
@@ -1994,3 +1994,22 @@ def create_eduframe_router(state: SandboxState) -> APIRouter:
 def eduframe_error_renderer(status: int, message: str) -> Response:
     """``ErrorRenderer`` for the app's 404/405 handlers and the fault middleware."""
     return render_error(status, message)
+
+
+def _eduframe_connection(sandbox_url: str) -> dict[str, Any]:
+    return {
+        "conn_type": "eduframe",
+        "password": EDUFRAME_SANDBOX_API_KEY,
+        "extra": {"base_url": f"{sandbox_url.rstrip('/')}{EDUFRAME_PREFIX}"},
+    }
+
+
+MOUNT = PlatformMount(
+    name="eduframe",
+    prefix=EDUFRAME_PREFIX,
+    router_factory=create_eduframe_router,
+    render_error=eduframe_error_renderer,
+    render_validation_error=render_validation_error,
+    connection_factory=_eduframe_connection,
+    conn_id="eduframe_default",
+)

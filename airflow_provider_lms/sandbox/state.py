@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from airflow_provider_lms.sandbox._common import utc_now
 from airflow_provider_lms.sandbox.eduframe import (
@@ -59,9 +59,23 @@ class SandboxState:
             rate_limit_seconds=eduframe_rate_limit[1],
         )
 
+        # The other platforms' states come from their mounts (see sandbox/platforms.py).
+        from airflow_provider_lms.sandbox.platforms import load_mounts
+
+        self._platform_states: dict[str, PlatformState] = {
+            m.name: m.state_factory(self.now) for m in load_mounts() if m.state_factory is not None
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not found normally: ``state.anewspring`` and the like.
+        states = self.__dict__.get("_platform_states", {})
+        if name in states:
+            return states[name]
+        raise AttributeError(name)
+
     def platforms(self) -> dict[str, PlatformState]:
         """Every platform's state by name."""
-        return {"eduframe": self.eduframe}
+        return {"eduframe": self.eduframe, **self._platform_states}
 
     def now(self) -> datetime:
         """The sandbox clock: UTC wall time plus ``clock_offset``."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pendulum
+import pendulum.parsing.exceptions
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
+from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.models.state import completion_verdict
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
 
@@ -39,11 +42,13 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
     :param learner_id: the learner's id (with ``course_id``).
     :param course_id: the course's id (with ``learner_id``).
     :param require_passed: wait for a pass, not only completion.
+    :param completed_since: ISO 8601 date or time; only a completion on or after it counts (for periodic
+        re-certification, where an old result must be renewed).
     :param deferrable: wait in the triggerer instead of a worker slot
         (default: ``[operators] default_deferrable``).
     """
 
-    template_fields: Sequence[str] = ("lms_conn_id", "enrollment_id", "learner_id", "course_id")
+    template_fields: Sequence[str] = ("lms_conn_id", "enrollment_id", "learner_id", "course_id", "completed_since")
     ui_color = "#dff0d8"
 
     def __init__(
@@ -54,6 +59,7 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         learner_id: Any = None,
         course_id: Any = None,
         require_passed: bool = False,
+        completed_since: Any = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -63,6 +69,7 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         self.learner_id = learner_id
         self.course_id = course_id
         self.require_passed = require_passed
+        self.completed_since = completed_since
         self.deferrable = deferrable
 
     def _hook(self) -> LmsHook:
@@ -81,14 +88,27 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         )
         return ref
 
+    def _since(self) -> str | None:
+        """``completed_since`` as ISO 8601 text, checked before any request."""
+        value = self.completed_since
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime):
+            return pendulum.instance(value).isoformat()
+        try:
+            return pendulum.parse(str(value)).isoformat()  # type: ignore[union-attr]
+        except (ValueError, pendulum.parsing.exceptions.ParserError):
+            raise LmsInputError("completed_since", f"{value!r} is not an ISO 8601 date or time") from None
+
     def poke(self, context: Context) -> PokeReturnValue:
         hook = self._hook()
         ref = self._ref(hook)
+        since = self._since()
         try:
             enrollment = hook.get_enrollment_state(ref)
         finally:
             hook.close()
-        verdict, reason = completion_verdict(enrollment, require_passed=self.require_passed)
+        verdict, reason = completion_verdict(enrollment, require_passed=self.require_passed, completed_since=since)
         self.log.info("%s", reason)
         if verdict == "fail":
             raise AirflowException(reason)
@@ -113,6 +133,7 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
                 require_passed=self.require_passed,
                 poll_interval=float(self.poke_interval),
                 end_time=time.time() + float(self.timeout),
+                completed_since=self._since(),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),

@@ -28,6 +28,7 @@ class EnrollmentCompletedTrigger(BaseTrigger):
     :param require_passed: wait for a pass, not just completion.
     :param poll_interval: seconds between polls.
     :param end_time: a UNIX timestamp after which the trigger gives up, or None.
+    :param completed_since: ISO 8601; completions before it do not count (re-certification).
     """
 
     def __init__(
@@ -37,6 +38,7 @@ class EnrollmentCompletedTrigger(BaseTrigger):
         require_passed: bool = False,
         poll_interval: float = 60.0,
         end_time: float | None = None,
+        completed_since: str | None = None,
     ) -> None:
         super().__init__()
         self.lms_conn_id = lms_conn_id
@@ -44,6 +46,7 @@ class EnrollmentCompletedTrigger(BaseTrigger):
         self.require_passed = require_passed
         self.poll_interval = poll_interval
         self.end_time = end_time
+        self.completed_since = completed_since
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         # Only JSON-safe values: since Airflow 3.2 trigger kwargs go through airflow.sdk.serde, and
@@ -56,6 +59,7 @@ class EnrollmentCompletedTrigger(BaseTrigger):
                 "require_passed": self.require_passed,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "completed_since": self.completed_since,
             },
         )
 
@@ -66,7 +70,9 @@ class EnrollmentCompletedTrigger(BaseTrigger):
             hook = await aget_lms_hook(self.lms_conn_id)
             while True:
                 enrollment = await hook.aget_enrollment_state(ref)
-                verdict, reason = completion_verdict(enrollment, require_passed=self.require_passed)
+                verdict, reason = completion_verdict(
+                    enrollment, require_passed=self.require_passed, completed_since=self.completed_since
+                )
                 self.log.info("%s", reason)
                 if verdict == "done":
                     yield TriggerEvent(

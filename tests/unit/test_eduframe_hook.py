@@ -235,3 +235,19 @@ def test_authentication_error_type(eduframe_conn):
     respx.get(f"{U}/users/3").mock(return_value=httpx.Response(401, json={"errors": {}, "code": 401, "message": "x"}))
     with pytest.raises(LmsAuthenticationError):
         EduframeHook(eduframe_conn).get_user(3)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda h: list(h.list_enrollments(status=["finished"])), "status"),
+        (lambda h: list(h.list_enrollments(status="Active")), "status"),
+        (lambda h: list(h.list_planned_courses(status=["running"])), "status"),
+        (lambda h: h.validate_options("subscribe", {"target": "program"}), "platform_options.target"),
+    ],
+)
+def test_unknown_enum_values_fail_before_any_request(eduframe_conn, call, field):
+    with respx.mock(assert_all_called=False) as router:
+        with pytest.raises(LmsInputError, match=field):
+            call(EduframeHook(eduframe_conn))
+        assert router.calls.call_count == 0

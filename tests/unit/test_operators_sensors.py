@@ -308,3 +308,25 @@ async def test_trigger_honours_its_end_time(eduframe_conn):
     )
     events = [e async for e in trigger.run()]
     assert [e.payload["status"] for e in events] == ["timeout"]
+
+
+@respx.mock
+def test_completed_since_ignores_an_older_completion(eduframe_conn):
+    old = {**enrollment(status="completed", graduation="passed"), "updated_at": "2025-03-01T10:00:00.000Z"}
+    new = {**old, "updated_at": "2026-11-20T10:00:00.000Z"}
+    respx.get(f"{U}/enrollments/11").mock(side_effect=[httpx.Response(200, json=old), httpx.Response(200, json=new)])
+    sensor = EnrollmentCompletedSensor(
+        task_id="w", lms_conn_id=eduframe_conn, enrollment_id=11, completed_since="2026-01-01"
+    )
+    assert sensor.poke(ctx()).is_done is False
+    assert sensor.poke(ctx()).is_done is True
+
+
+def test_completed_since_must_be_a_date(eduframe_conn):
+    with respx.mock(assert_all_called=False) as router:
+        sensor = EnrollmentCompletedSensor(
+            task_id="w", lms_conn_id=eduframe_conn, enrollment_id=11, completed_since="last tuesday"
+        )
+        with pytest.raises(LmsInputError, match="completed_since"):
+            sensor.poke(ctx())
+        assert router.calls.call_count == 0
