@@ -8,7 +8,7 @@ is no ``POST /enrollments`` and an order does not check for an existing enrollme
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 import httpx
@@ -385,34 +385,22 @@ class EduframeHook(LmsHook):
             learner), ``approve`` (default True), and ``target``: ``"planned_course"`` (default) or
             ``"program_edition"``, in which case ``course_id`` is a program edition id.
         """
-        if options.get("target", "planned_course") == "program_edition":
-            return self._subscribe_program(course_id, learner_id, **options)
-        pc_id = _eduframe_id("course_id", course_id)
         student = _eduframe_id("learner_id", learner_id)
         creator = self._creator(options, student)
-        variant_id = self.catalog_variant_id_for("planned_course", pc_id)
-
-        def find() -> EduframeEnrollment | None:
-            return self.find_enrollment(student, pc_id)
-
-        def create() -> EduframeEnrollment:
-            self.create_order(variant_id, creator, [student], approve=bool(options.get("approve", True)))
-            found = find()
-            if found is None:
-                raise LmsNotFoundError(
-                    f"order placed but no enrollment of learner {student} in planned course {pc_id} appeared",
-                    platform=self.platform,
-                )
-            return found
-
-        enrollment, created = create_once(find, create)
-        return ItemResult(
-            status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
-            result={
-                "enrollment_id": str(enrollment.id),
-                "learner_id": str(student),
-                "status": enrollment.status,
-            },
+        approve = bool(options.get("approve", True))
+        if options.get("target", "planned_course") == "program_edition":
+            edition = _eduframe_id("course_id", course_id)
+            return self._order_once(
+                "program_edition",
+                edition,
+                student,
+                creator,
+                approve,
+                lambda: self.find_program_enrollment(student, edition),
+            )
+        pc_id = _eduframe_id("course_id", course_id)
+        return self._order_once(
+            "planned_course", pc_id, student, creator, approve, lambda: self.find_enrollment(student, pc_id)
         )
 
     def _creator(self, options: dict[str, Any], student: int) -> int:
@@ -421,30 +409,34 @@ class EduframeHook(LmsHook):
         self.get_conn()  # reading the connection sets the configured creator, if any
         return self._order_creator_id or student
 
-    def _subscribe_program(self, edition_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
-        """Enroll a learner in a program edition (where certificates live) unless already enrolled."""
-        edition = _eduframe_id("course_id", edition_id)
-        student = _eduframe_id("learner_id", learner_id)
-        creator = self._creator(options, student)
-        variant_id = self.catalog_variant_id_for("program_edition", edition)
+    def _order_once(
+        self,
+        variantable_type: str,
+        target_id: int,
+        student: int,
+        creator: int,
+        approve: bool,
+        find: Callable[[], EduframeEnrollment | EduframeProgramEnrollment | None],
+    ) -> ItemResult[Any]:
+        """Order the variant selling ``target_id`` for the learner, unless ``find`` shows an enrollment."""
+        variant_id = self.catalog_variant_id_for(variantable_type, target_id)
 
-        def find() -> EduframeProgramEnrollment | None:
-            return self.find_program_enrollment(student, edition)
-
-        def create() -> EduframeProgramEnrollment:
-            self.create_order(variant_id, creator, [student], approve=bool(options.get("approve", True)))
+        def create() -> EduframeEnrollment | EduframeProgramEnrollment:
+            self.create_order(variant_id, creator, [student], approve=approve)
             found = find()
             if found is None:
+                where = variantable_type.replace("_", " ")
                 raise LmsNotFoundError(
-                    f"order placed but no enrollment of learner {student} in program edition {edition} appeared",
+                    f"order placed but no enrollment of learner {student} in {where} {target_id} appeared",
                     platform=self.platform,
                 )
             return found
 
         enrollment, created = create_once(find, create)
+        status = enrollment.status if isinstance(enrollment, EduframeEnrollment) else enrollment.state
         return ItemResult(
             status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
-            result={"enrollment_id": str(enrollment.id), "learner_id": str(student), "status": enrollment.state},
+            result={"enrollment_id": str(enrollment.id), "learner_id": str(student), "status": status},
         )
 
     def score_activity(self, row: ScoreRow, **options: Any) -> ItemResult[Any]:

@@ -333,6 +333,13 @@ class LmsHttpClient:
                 path=path,
             ) from None
 
+    def _plan(self, method: str, path: str, idempotent: bool | None) -> tuple[str, httpx.URL, dict[str, Any]]:
+        """The method, absolute URL and tenacity settings of one logical request (sync or async)."""
+        method = method.upper()
+        url = self.url(path)
+        idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        return method, url, self._retrying_kwargs(method, url.path, idem)
+
     # -- public request API ---------------------------------------------------------------------------
     def request(
         self,
@@ -354,21 +361,17 @@ class LmsHttpClient:
         :param parse: turns the response into the result; a ``ValueError`` from it counts as a
             malformed answer (a transport error), so idempotent requests are retried on it.
         """
-        method = method.upper()
-        url = self.url(path)
-        safe_path = url.path
-        idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        for attempt in tenacity.Retrying(**self._retrying_kwargs(method, safe_path, idem)):
+        method, url, retrying = self._plan(method, path, idempotent)
+        send = {"params": params, "json": json, "data": data, "content": content, "headers": headers}
+        for attempt in tenacity.Retrying(**retrying):
             with attempt:
                 if self.limiter is not None:
                     self.limiter.acquire()
                 try:
-                    response = self.sync_client.request(
-                        method, url, params=params, json=json, data=data, content=content, headers=headers
-                    )
+                    response = self.sync_client.request(method, url, **send)
                 except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, method, safe_path) from None
-                return self._finish(response, method, safe_path, parse)
+                    raise self._transport_error(exc, method, url.path) from None
+                return self._finish(response, method, url.path, parse)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity re-raises
 
     async def arequest(
@@ -385,21 +388,17 @@ class LmsHttpClient:
         parse: Callable[[httpx.Response], Any] | None = None,
     ) -> Any:
         """The async twin of :meth:`request`, with the same retry policy."""
-        method = method.upper()
-        url = self.url(path)
-        safe_path = url.path
-        idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(method, safe_path, idem)):
+        method, url, retrying = self._plan(method, path, idempotent)
+        send = {"params": params, "json": json, "data": data, "content": content, "headers": headers}
+        async for attempt in tenacity.AsyncRetrying(**retrying):
             with attempt:
                 if self.limiter is not None:
                     await self.limiter.aacquire()
                 try:
-                    response = await self.async_client.request(
-                        method, url, params=params, json=json, data=data, content=content, headers=headers
-                    )
+                    response = await self.async_client.request(method, url, **send)
                 except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, method, safe_path) from None
-                return self._finish(response, method, safe_path, parse)
+                    raise self._transport_error(exc, method, url.path) from None
+                return self._finish(response, method, url.path, parse)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- pagination ---------------------------------------------------------------------------------------

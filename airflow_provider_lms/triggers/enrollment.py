@@ -74,23 +74,10 @@ class EnrollmentCompletedTrigger(BaseTrigger):
                     enrollment, require_passed=self.require_passed, completed_since=self.completed_since
                 )
                 self.log.info("%s", reason)
-                if verdict == "done":
-                    yield TriggerEvent(
-                        {
-                            "status": "success",
-                            "message": reason,
-                            "enrollment": enrollment.model_dump(mode="json"),
-                        }
-                    )
-                    return
-                if verdict == "fail":
-                    yield TriggerEvent(
-                        {
-                            "status": "failed",
-                            "message": reason,
-                            "enrollment": enrollment.model_dump(mode="json"),
-                        }
-                    )
+                if verdict != "wait":
+                    status = "success" if verdict == "done" else "failed"
+                    payload = {"status": status, "message": reason, "enrollment": enrollment.model_dump(mode="json")}
+                    yield TriggerEvent(payload)
                     return
                 if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
                     yield TriggerEvent({"status": "timeout", "message": f"gave up waiting: {reason}"})
