@@ -1,23 +1,186 @@
-"""Pynter: SOAP 1.2 (connection handling; API in issue 6)."""
+"""Pynter: SOAP 1.2 (ASP.NET ASMX) at ``<customer URL>/service/apiservice.asmx``.
+
+Every call is a ``POST`` of a SOAP 1.2 envelope (:mod:`airflow_provider_lms.soap`): the method element in
+``http://tempuri.org/``, the API username and password as its first children, then the parameters.
+Answers carry ``Success``, ``Contents`` and ``Error``, or a SOAP ``Fault``; both become the core's typed
+errors here. Because every call is a POST, the HTTP core would never retry one on its own: each method
+below says whether it is a read (``idempotent=True``, with the reason) or a write (never resent blindly;
+look-then-write where a read exists).
+
+What the document (pynter-api.nl.txt) does not give: the **parameter names** of the methods (each
+customer's WSDL at ``apiservice.asmx?WSDL`` has them). The names used here are ASSUMPTIONS, listed in
+:data:`ASSUMED_PARAMS`; a connection can rename them with the extra ``param_names``
+(``{"Qualifications": {"externalId": "identifier"}}``), every typed method takes ``extra_params``, and
+:meth:`PynterHook.call` sends any method with any parameters.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from airflow_provider_lms.hooks.base import LmsHook
-from airflow_provider_lms.http.errors import LmsInputError
+import httpx
+from pydantic import BaseModel
+
+from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
+from airflow_provider_lms.http.client import ErrorParser, PlatformError
+from airflow_provider_lms.http.errors import (
+    LmsAuthenticationError,
+    LmsConflictError,
+    LmsError,
+    LmsInputError,
+    LmsNotFoundError,
+    LmsServerError,
+    LmsValidationError,
+)
+from airflow_provider_lms.http.once import create_once
+from airflow_provider_lms.models.pynter import (
+    PYNTER_TZ,
+    PynterCertificate,
+    PynterClass,
+    PynterCourseDate,
+    PynterCourseOverview,
+    PynterEmployee,
+    PynterEticket,
+    PynterMandatoryPlanning,
+    PynterPerson,
+    PynterProgress,
+    PynterResult,
+    PynterStartedCourse,
+    PynterTraining,
+    normalize_pynter,
+)
+from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
+from airflow_provider_lms.soap import (
+    CONTENT_TYPE,
+    SoapAnswer,
+    SoapFault,
+    as_list,
+    build_envelope,
+    parse_answer,
+    parse_fault,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
-__all__ = ["PynterHook"]
+__all__ = ["ASSUMED_PARAMS", "READ_METHODS", "WRITE_METHODS", "PynterHook", "parse_pynter_error"]
+
+M = TypeVar("M", bound=BaseModel)
+
+SERVICE_PATH = "service/apiservice.asmx"
+
+#: Methods that only read (safe to retry: a repeated read cannot change anything in Pynter). Names from
+#: the document's method list, plus GetPersonByExternalId (FACTS.md).
+READ_METHODS = frozenset(
+    {
+        "AvailableCourses", "CompletedCourses", "CourseDates", "CourseDatesByModules", "CourseDatesWithStatus",
+        "CoursesOverview", "GetAllFinishedModules", "GetAllLearningPortfolioContent", "GetAllTalents",
+        "GetCanceledPlanning", "GetCatalog", "GetCatalogFull", "GetClass", "GetClasses",
+        "GetClassesFilteredByDate", "GetClassesFilteredByTraining", "GetCompanyELearningModules",
+        "GetCompanyLearningModules", "GetHistoricAbsences", "GetInterviewCycles", "GetMandatoryPlanning",
+        "GetPaginatedLearningPortfolioContent", "GetPersonAgenda", "GetPersonCertificates",
+        "GetPersonFinishedELearning", "GetPersonPassport", "GetPersonPhoto", "GetPersonProgress",
+        "GetPersonsOnLearningModules", "GetPersonTalents", "GetPersonTraining", "GetPersonWorkExperience",
+        "GetPlanning", "GetROGResults", "GetTrainingsInSelectableThemeProfiles", "HealthCheck",
+        "Qualifications", "QualificationsByCodes", "StartedCourses", "ValidateEticket",
+        "GetPersonByExternalId",
+    }
+)  # fmt: skip
+
+#: Methods that change Pynter: never resent blindly after an ambiguous failure.
+WRITE_METHODS = frozenset(
+    {
+        "ConnectorError", "ConnectorStatusUpdatePlanning", "CreateFolder", "DeleteFolder", "InsertClass",
+        "UpdateBIG", "UpdateCatalogus", "UpdateEmployee", "UpdateEticketAttendance", "UpdateLocation",
+        "UpdateLocationAndDivision", "UpdatePersonManager", "UpdateStudy", "UpdateWindowsUsername",
+        "CreatePerson", "UpdatePerson",
+    }
+)  # fmt: skip
+
+#: ASSUMPTION: the parameter names the typed methods send (not in the document; see the module docstring).
+ASSUMED_PARAMS: dict[str, tuple[str, ...]] = {
+    "CompletedCourses": ("startDate", "endDate"),
+    "GetAllFinishedModules": ("startDate",),
+    "Qualifications": ("externalId",),
+    "QualificationsByCodes": ("externalId", "codes"),
+    "StartedCourses": ("externalId",),
+    "CourseDatesWithStatus": ("startDate", "endDate"),
+    "CoursesOverview": ("externalId",),
+    "GetPersonCertificates": ("externalId",),
+    "GetPersonTraining": ("externalId",),
+    "GetPersonProgress": ("externalId",),
+    "GetMandatoryPlanning": ("moduleId",),
+    "UpdateEmployee": ("employee",),
+    "InsertClass": ("groupClass",),
+    "GetClassesFilteredByTraining": ("trainingId",),
+    "UpdateEticketAttendance": ("hash",),
+    "ValidateEticket": ("hash",),
+    "GetPersonByExternalId": ("externalId",),  # FACTS.md: documented by the HelloID connector
+}
+
+#: The id test_connection looks up: "Person not found." proves the credentials were accepted.
+_PROBE_EXTERNAL_ID = "airflow-connection-test"
+
+_AUTH_WORDS = ("credential", "password", "username", "authenticat", "not authorized", "unauthori", "login")
+_CONFLICT_WORDS = ("already exists", "duplicate", "already")
+
+
+def _classify(message: str | None, default: type[LmsError]) -> type[LmsError]:
+    """The typed error for a Pynter error text. ASSUMPTION: Pynter's texts are English sentences such as
+    the documented ``Person not found.``; other wordings fall back to ``default``."""
+    text = (message or "").lower()
+    if "not found" in text:
+        return LmsNotFoundError
+    if any(w in text for w in _AUTH_WORDS):
+        return LmsAuthenticationError
+    if any(w in text for w in _CONFLICT_WORDS):
+        return LmsConflictError
+    return default
+
+
+def parse_pynter_error(response: httpx.Response) -> PlatformError:
+    """Read a SOAP fault out of an error answer (HTTP 4xx/5xx), with the hardened parser."""
+    fault = parse_fault(response.content)
+    if fault is None:
+        return PlatformError(message=response.text.strip()[:300] or None)
+    code, reason = fault
+    return PlatformError(message=reason, code=code)
+
+
+def _pynter_id(field: str, value: Any) -> int:
+    """Pynter's record ids (modules, classes, persons) are positive integers."""
+    if isinstance(value, bool):
+        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+    if not 1 <= number <= 2**31 - 1:
+        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+    return number
+
+
+def _models(model: type[M], contents: Any) -> list[M]:
+    return [model.model_validate(row) for row in as_list(contents) if isinstance(row, dict)]
 
 
 class PynterHook(LmsHook):
     """Pynter: SOAP 1.2 at ``<customer URL>/service/apiservice.asmx``; credentials travel in the body.
 
-    Connection: ``base_url`` is the customer URL (``https://<customer>.pynter.nl``), with login and
-    password.
+    Connection: ``base_url`` is the customer URL (``https://<customer>.pynter.nl``, acceptance
+    ``https://<customer>.acc.pynter.nl``), login = API username, password = API password. Optional extra
+    ``param_names``: renames of the assumed parameter names per method (see :data:`ASSUMED_PARAMS`).
+
+    Ids: ``learner_id`` is the person's external id (employee number, as ``GetPersonByExternalId``
+    takes it), ``course_id`` a course (``LearningModule``) id; an ``enrollment_id`` is
+    ``"<external id>:<module id>"``.
 
     :param lms_conn_id: the Airflow connection id (type ``pynter``).
     """
@@ -26,10 +189,382 @@ class PynterHook(LmsHook):
     hook_name = "Pynter"
     default_conn_name = "pynter_default"
     platform: ClassVar[str] = "Pynter"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"enrollment_status"})
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/soap+xml"}
 
+    def __init__(self, lms_conn_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(lms_conn_id, **kwargs)
+        self._credentials: tuple[str, str] | None = None
+        self._renames: dict[str, dict[str, str]] = {}
+
+    # -- connection -----------------------------------------------------------------------------------------
     def credentials(self, conn: Connection) -> tuple[str, str]:
         """The SOAP username and password (password masked)."""
         if not conn.login:
             raise LmsInputError(f"connection {self.lms_conn_id!r} username (login)", "is empty")
         return conn.login, self.secret(conn, conn.password, "password")
+
+    def error_parser(self) -> ErrorParser:
+        return parse_pynter_error
+
+    def build_client(self, conn: Connection, *, for_async: bool = False) -> Any:
+        self._credentials = self.credentials(conn)
+        renames = self.extras(conn).get("param_names") or {}
+        if isinstance(renames, str):
+            try:
+                renames = json.loads(renames)
+            except ValueError:
+                raise LmsInputError(f"connection {self.lms_conn_id!r} param_names", "is not JSON") from None
+        if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
+            raise LmsInputError(
+                f"connection {self.lms_conn_id!r} param_names", 'must look like {"Method": {"ourName": "theirName"}}'
+            )
+        self._renames = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in renames.items()}
+        return super().build_client(conn, for_async=for_async)
+
+    def check_connection(self) -> str:
+        # "Person not found." means the credentials were accepted: only the probe person is missing.
+        with contextlib.suppress(LmsNotFoundError):
+            self.get_person(_PROBE_EXTERNAL_ID)
+        return "Connected to Pynter: the API username and password were accepted"
+
+    # -- id rules ------------------------------------------------------------------------------------------------
+    def parse_course_id(self, field: str, value: Any) -> str:
+        return str(_pynter_id(field, value))
+
+    def parse_enrollment_id(self, field: str, value: Any) -> str:
+        text = str(value)
+        learner, sep, course = text.rpartition(":")
+        if not sep or not learner:
+            raise LmsInputError(field, f'must be "<external id>:<module id>", got {value!r}')
+        self.parse_learner_id(field, learner)
+        _pynter_id(field, course)
+        return text
+
+    # -- the SOAP exchange -------------------------------------------------------------------------------------
+    def _envelope(self, method: str, params: Mapping[str, Any]) -> bytes:
+        assert self._credentials is not None, "the client is built before the first call"
+        renames = self._renames.get(method, {})
+        pairs = [(renames.get(k, k), v) for k, v in params.items()]
+        return build_envelope(method, *self._credentials, pairs, tz=PYNTER_TZ)
+
+    @staticmethod
+    def _is_read(method: str, idempotent: bool | None) -> bool:
+        if idempotent is not None:
+            return idempotent
+        # Unknown methods count as writes: a wrong "read" label could repeat a change.
+        return method in READ_METHODS
+
+    def _answer_parser(self, method: str) -> Callable[[httpx.Response], SoapAnswer]:
+        def parse(response: httpx.Response) -> SoapAnswer:
+            answer = parse_answer(response.content, platform=self.platform, method=method)
+            if answer.success is False:
+                message = answer.error or "Success=false without an Error text"
+                cls = _classify(answer.error, LmsValidationError)
+                raise cls(f"{method} failed", code="Success=false", platform_message=message, platform=self.platform)
+            return answer
+
+        return parse
+
+    def _reclassify(self, exc: LmsError, method: str) -> LmsError:
+        """SOAP faults arrive as HTTP 500 from ASMX whoever is at fault: type them by their fault code."""
+        code = str(exc.code or "")
+        if isinstance(exc, SoapFault | LmsServerError) and code:
+            base: type[LmsError] = LmsServerError if code.endswith("Receiver") else LmsValidationError
+            cls = _classify(exc.platform_message, base)
+            if cls is not type(exc):
+                return cls(
+                    f"{method}: SOAP fault",
+                    status=exc.status,
+                    code=code,
+                    platform_message=exc.platform_message,
+                    platform=self.platform,
+                )
+        return exc
+
+    def _request_kwargs(self, method: str, params: Mapping[str, Any], idempotent: bool | None) -> dict[str, Any]:
+        return {
+            "content": self._envelope(method, params),
+            "headers": {"Content-Type": CONTENT_TYPE},
+            "idempotent": self._is_read(method, idempotent),
+            "parse": self._answer_parser(method),
+        }
+
+    def call_answer(
+        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
+    ) -> SoapAnswer:
+        """Send one method and return the whole parsed answer."""
+        client = self.get_conn()
+        kwargs = self._request_kwargs(method, params or {}, idempotent)
+        try:
+            return client.request("POST", SERVICE_PATH, **kwargs)
+        except LmsError as exc:
+            raise self._reclassify(exc, method) from None
+
+    async def acall_answer(
+        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
+    ) -> SoapAnswer:
+        """The async twin of :meth:`call_answer` (triggers)."""
+        client = await self.aget_conn()
+        kwargs = self._request_kwargs(method, params or {}, idempotent)
+        try:
+            return await client.arequest("POST", SERVICE_PATH, **kwargs)
+        except LmsError as exc:
+            raise self._reclassify(exc, method) from None
+
+    def call(self, method: str, *, idempotent: bool | None = None, **params: Any) -> Any:
+        """Call any of Pynter's methods with the parameters given, in order; return ``Contents``.
+
+        The document lists about 57 methods but not their parameters: pass them as the customer's WSDL
+        names them. Reads (:data:`READ_METHODS`) are retried after transport errors; anything else is a
+        write and is not resent unless you pass ``idempotent=True`` (only when repeating it provably
+        changes nothing).
+
+        :param method: the method name, e.g. ``"GetCatalog"``.
+        :param idempotent: override the read/write classification.
+        """
+        answer = self.call_answer(method, params, idempotent=idempotent)
+        return answer.contents if answer.contents is not None else answer.result
+
+    async def acall(self, method: str, *, idempotent: bool | None = None, **params: Any) -> Any:
+        """The async twin of :meth:`call`."""
+        answer = await self.acall_answer(method, params, idempotent=idempotent)
+        return answer.contents if answer.contents is not None else answer.result
+
+    # -- completions and qualifications (reads) -------------------------------------------------------------
+    def completed_courses(
+        self, start: datetime | date, end: datetime | date, **extra_params: Any
+    ) -> list[PynterResult]:
+        """``CompletedCourses``: every result (including course blocks) finished between two moments."""
+        return _models(PynterResult, self.call("CompletedCourses", startDate=start, endDate=end, **extra_params))
+
+    def get_all_finished_modules(self, since: datetime | date | None = None, **extra_params: Any) -> list[PynterResult]:
+        """``GetAllFinishedModules``: all finished courses (every result, so several per course over time)."""
+        params = ({"startDate": since} if since is not None else {}) | extra_params
+        return _models(PynterResult, self.call("GetAllFinishedModules", **params))
+
+    def qualifications(self, external_id: str, **extra_params: Any) -> list[PynterResult]:
+        """``Qualifications``: one person's finished courses (every result)."""
+        return _models(PynterResult, self.call("Qualifications", externalId=external_id, **extra_params))
+
+    def qualifications_by_codes(self, external_id: str, codes: list[str], **extra_params: Any) -> list[PynterResult]:
+        """``QualificationsByCodes``: one person's results for the given course codes."""
+        return _models(
+            PynterResult, self.call("QualificationsByCodes", externalId=external_id, codes=list(codes), **extra_params)
+        )
+
+    def started_courses(self, external_id: str, **extra_params: Any) -> list[PynterStartedCourse]:
+        """``StartedCourses``: courses the person started but has not finished."""
+        return _models(PynterStartedCourse, self.call("StartedCourses", externalId=external_id, **extra_params))
+
+    def course_dates_with_status(
+        self, start: datetime | date, end: datetime | date, **extra_params: Any
+    ) -> list[PynterCourseDate]:
+        """``CourseDatesWithStatus``: registrations for courses with meetings (type B), with status."""
+        contents = self.call("CourseDatesWithStatus", startDate=start, endDate=end, **extra_params)
+        return _models(PynterCourseDate, contents)
+
+    def courses_overview(self, external_id: str, **extra_params: Any) -> list[PynterCourseOverview]:
+        """``CoursesOverview``: the person's courses with progress."""
+        return _models(PynterCourseOverview, self.call("CoursesOverview", externalId=external_id, **extra_params))
+
+    # -- per person (reads) --------------------------------------------------------------------------------------
+    def get_person(self, external_id: str) -> PynterPerson:
+        """``GetPersonByExternalId``; raises :class:`LmsNotFoundError` for ``Person not found.``."""
+        contents = self.call("GetPersonByExternalId", externalId=external_id)
+        return PynterPerson.model_validate(contents if isinstance(contents, dict) else {})
+
+    def find_person(self, external_id: str) -> PynterPerson | None:
+        """The person with this external id, or None."""
+        try:
+            return self.get_person(external_id)
+        except LmsNotFoundError:
+            return None
+
+    def get_person_certificates(self, external_id: str, **extra_params: Any) -> list[PynterCertificate]:
+        """``GetPersonCertificates``: certificates of the person's self-added courses."""
+        return _models(PynterCertificate, self.call("GetPersonCertificates", externalId=external_id, **extra_params))
+
+    def get_person_training(self, external_id: str, **extra_params: Any) -> list[PynterTraining]:
+        """``GetPersonTraining``: diplomas and certificates earned outside Pynter."""
+        return _models(PynterTraining, self.call("GetPersonTraining", externalId=external_id, **extra_params))
+
+    def get_person_progress(self, external_id: str, **extra_params: Any) -> list[PynterProgress]:
+        """``GetPersonProgress``: progress per step of each course."""
+        return _models(PynterProgress, self.call("GetPersonProgress", externalId=external_id, **extra_params))
+
+    # -- planning (read) ------------------------------------------------------------------------------------------
+    def get_mandatory_planning(
+        self, module_id: int | str | None = None, **extra_params: Any
+    ) -> list[PynterMandatoryPlanning]:
+        """``GetMandatoryPlanning``: mandatory type-B courses and each person's status in them."""
+        params = ({"moduleId": _pynter_id("module_id", module_id)} if module_id is not None else {}) | extra_params
+        return _models(PynterMandatoryPlanning, self.call("GetMandatoryPlanning", **params))
+
+    def get_classes_for_training(self, module_id: int | str, **extra_params: Any) -> list[PynterClass]:
+        """``GetClassesFilteredByTraining``: the cohorts of one course."""
+        mid = _pynter_id("module_id", module_id)
+        return _models(PynterClass, self.call("GetClassesFilteredByTraining", trainingId=mid, **extra_params))
+
+    def validate_eticket(self, ticket_hash: str, **extra_params: Any) -> PynterEticket:
+        """``ValidateEticket``: whether the hash is a valid e-ticket, and what it is for."""
+        contents = self.call("ValidateEticket", hash=ticket_hash, **extra_params)
+        return PynterEticket.model_validate(contents if isinstance(contents, dict) else {})
+
+    # -- writes ------------------------------------------------------------------------------------------------------
+    def update_employee(self, employee: PynterEmployee, **extra_params: Any) -> Any:
+        """``UpdateEmployee``: create the employee or update it (a write: not resent blindly).
+
+        Prefer :meth:`upsert_employee`, which looks first and verifies after an ambiguous failure.
+        """
+        return self.call("UpdateEmployee", employee=employee.to_wire(), **extra_params)
+
+    def insert_class(
+        self,
+        module_id: int | str,
+        name: str,
+        start: datetime | date,
+        end: datetime | date | None = None,
+        *,
+        location: str | None = None,
+        max_participants: int | None = None,
+        **extra_params: Any,
+    ) -> int:
+        """``InsertClass``: create a cohort; returns its id (a write: prefer :meth:`ensure_class`)."""
+        record: dict[str, Any] = {"ModuleId": _pynter_id("module_id", module_id), "Name": name, "StartDate": start}
+        if end is not None:
+            record["EndDate"] = end
+        if location is not None:
+            record["Location"] = location
+        if max_participants is not None:
+            record["MaxParticipants"] = max_participants
+        contents = self.call("InsertClass", groupClass=record, **extra_params)
+        # ASSUMPTION: Contents is the new class id (as CreatePerson returns the new person id).
+        value = contents.get("Id") if isinstance(contents, dict) else contents
+        return _pynter_id("InsertClass answer", value)
+
+    def update_eticket_attendance(self, ticket_hash: str, **extra_params: Any) -> Any:
+        """``UpdateEticketAttendance``: mark the ticket holder present (a write)."""
+        return self.call("UpdateEticketAttendance", hash=ticket_hash, **extra_params)
+
+    # -- look-then-write operations (bulk items) ----------------------------------------------------------------------
+    def upsert_employee(self, employee: PynterEmployee) -> ItemResult[Any]:
+        """Create or update an employee; an employee that already matches is left alone.
+
+        ``UpdateEmployee`` is an upsert, but it is still a write: after a lost answer we read the person
+        back (``GetPersonByExternalId``) instead of sending it again blindly.
+        """
+        existing = self.find_person(employee.external_id)
+        result = {"external_id": employee.external_id}
+        if existing is not None and not employee.differs_from(existing.model_dump()):
+            return ItemResult(status=ItemStatus.ALREADY_DONE, result={**result, "person_id": existing.Id})
+
+        def find() -> PynterPerson | None:
+            person = self.find_person(employee.external_id)
+            return person if person is not None and not employee.differs_from(person.model_dump()) else None
+
+        def write() -> PynterPerson:
+            self.update_employee(employee)
+            return find() or PynterPerson(ExternalIdentifier=employee.external_id)
+
+        person, _ = create_once(find, write, already_looked=True)
+        return ItemResult(result={**result, "person_id": person.Id, "action": "updated" if existing else "created"})
+
+    def ensure_class(
+        self,
+        module_id: int | str,
+        name: str,
+        start: datetime | date,
+        end: datetime | date | None = None,
+        **fields: Any,
+    ) -> ItemResult[Any]:
+        """A cohort of the course with this name and start, created unless it exists (look-then-write)."""
+        mid = _pynter_id("module_id", module_id)
+        start_key = start.strftime("%Y-%m-%d")
+
+        def find() -> PynterClass | None:
+            for cls in self.get_classes_for_training(mid):
+                if cls.Name == name and cls.StartDate is not None and cls.StartDate.strftime("%Y-%m-%d") == start_key:
+                    return cls
+            return None
+
+        def create() -> PynterClass:
+            new_id = self.insert_class(mid, name, start, end, **fields)
+            return PynterClass(Id=new_id, ModuleId=mid, Name=name)
+
+        cls, created = create_once(find, create)
+        return ItemResult(
+            status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
+            result={"class_id": cls.Id, "module_id": mid, "name": name},
+        )
+
+    def record_eticket_attendance(self, ticket_hash: str) -> ItemResult[Any]:
+        """Mark an e-ticket's holder present unless already marked; an invalid ticket fails the item."""
+        ticket = self.validate_eticket(ticket_hash)
+        if ticket.Valid is False:
+            raise LmsValidationError(f"e-ticket {ticket_hash!r} is not valid", platform=self.platform)
+        result = {"hash": ticket_hash, "external_id": ticket.ExternalId, "class_id": ticket.ClassId}
+        if ticket.Attended:
+            return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+
+        def find() -> PynterEticket | None:
+            again = self.validate_eticket(ticket_hash)
+            return again if again.Attended else None
+
+        def write() -> PynterEticket:
+            self.update_eticket_attendance(ticket_hash)
+            return ticket
+
+        create_once(find, write, already_looked=True)
+        return ItemResult(result=result)
+
+    # -- the normalized enrollment state ----------------------------------------------------------------------------
+    def _pair(self, ref: EnrollmentRef) -> tuple[str, int]:
+        if ref.enrollment_id is not None:
+            learner, _, course = ref.enrollment_id.rpartition(":")
+            return learner, _pynter_id("enrollment_id", course)
+        assert ref.learner_id is not None and ref.course_id is not None
+        return ref.learner_id, _pynter_id("course_id", ref.course_id)
+
+    @staticmethod
+    def _not_enrolled(learner: str, module: int) -> NormalizedEnrollment:
+        return NormalizedEnrollment(
+            platform="Pynter", state=EnrollmentState.NOT_ENROLLED, learner_id=learner, course_id=str(module)
+        )
+
+    def get_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
+        """A person's standing in a course: the latest result decides (see :func:`normalize_pynter`).
+
+        Reads ``Qualifications``; without a result for the course, ``StartedCourses`` and then
+        ``CoursesOverview``.
+        """
+        learner, module = self._pair(ref)
+        try:
+            results = [r for r in self.qualifications(learner) if r.ModuleId == module]
+            if results:
+                return normalize_pynter(learner, str(module), results)
+            started = next((s for s in self.started_courses(learner) if s.ModuleId == module), None)
+            overview = None
+            if started is None:
+                overview = next((o for o in self.courses_overview(learner) if o.ModuleId == module), None)
+        except LmsNotFoundError:
+            return self._not_enrolled(learner, module)
+        return normalize_pynter(learner, str(module), [], started, overview)
+
+    async def aget_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
+        """The async twin of :meth:`get_enrollment_state`, used by the deferrable trigger."""
+        learner, module = self._pair(ref)
+        try:
+            contents = await self.acall("Qualifications", externalId=learner)
+            results = [r for r in _models(PynterResult, contents) if r.ModuleId == module]
+            if results:
+                return normalize_pynter(learner, str(module), results)
+            contents = await self.acall("StartedCourses", externalId=learner)
+            started = next((s for s in _models(PynterStartedCourse, contents) if s.ModuleId == module), None)
+            overview = None
+            if started is None:
+                contents = await self.acall("CoursesOverview", externalId=learner)
+                overview = next((o for o in _models(PynterCourseOverview, contents) if o.ModuleId == module), None)
+        except LmsNotFoundError:
+            return self._not_enrolled(learner, module)
+        return normalize_pynter(learner, str(module), [], started, overview)
