@@ -1,0 +1,259 @@
+"""The webhook receiver in a real Airflow API server, fed by the sandbox's signing webhook sender.
+
+One module-scoped Airflow (SQLite, a temporary AIRFLOW_HOME) runs ``api-server`` (with our plugin from
+the ``airflow.plugins`` entry point), ``scheduler`` and ``dag-processor`` on a free loopback port, with
+the Pluvo and aNewSpring example DAGs. Deliveries then go over real HTTP: signed ones become exactly one
+asset event each and the Pluvo one starts a run of the scheduled DAG; forged, replayed, oversize and
+malformed ones are rejected or deduplicated and create nothing. Every process is stopped at the end,
+also when startup fails or times out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
+from airflow_provider_lms.testing import AirflowRunner
+
+pytestmark = pytest.mark.airflow
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS = ["lms_pluvo_training_finished_report.py", "lms_events_anewspring_results.py"]
+PLUVO_SECRET = "pluvo-whsec-5d1c9a7e3b"
+ANEWSPRING_SECRET = "ans-whsec-0b6f2e8d4a"
+PLUVO_URI = "lms://pluvo/TRAINING_FINISHED"
+ANEWSPRING_URI = "lms://anewspring/RESULT_UPDATED"
+STARTUP_TIMEOUT = 420.0  # a shared 2-core machine: Airflow's first start can be slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveAirflow:
+    airflow: AirflowRunner
+    url: str
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/lms-webhooks/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def restart_api_server(self) -> None:
+        _stop(self.processes["api-server"])
+        port = self.url.rsplit(":", 1)[1]
+        self.processes["api-server"] = _start(
+            self.airflow, self.logs, "api-server", "--host", "127.0.0.1", "--port", port
+        )
+        self.wait_for("the restarted API server", self.healthy, STARTUP_TIMEOUT)
+
+    def wait_for(self, what: str, check: Any, timeout: float = 180.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(1.0)
+        tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs.glob("*.log"))
+        raise AssertionError(f"timed out waiting for {what}\n{tails}")
+
+    def asset_events(self, uri: str) -> list[dict[str, Any]]:
+        rows = self.airflow.query(
+            "SELECT e.id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id",
+            uri,
+        )
+        return [{"id": i, "extra": json.loads(x) if isinstance(x, str) else x} for i, x in rows]
+
+    def all_asset_events(self) -> int:
+        return int(self.airflow.query("SELECT COUNT(*) FROM asset_event")[0][0])
+
+    def dag_runs(self, dag_id: str) -> list[tuple[str, str, str]]:
+        return [
+            tuple(r)
+            for r in self.airflow.query(
+                "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id
+            )
+        ]
+
+
+def _start(airflow: AirflowRunner, logs: Path, *args: str) -> subprocess.Popen[bytes]:
+    log = (logs / f"{args[0]}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "airflow", *args],
+        env=airflow.environment(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped as a whole below
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveAirflow]:
+    dags = tmp_path_factory.mktemp("dags")
+    for name in DAGS:
+        shutil.copy(ROOT / "example_dags" / name, dags / name)
+    logs = tmp_path_factory.mktemp("logs")
+    home = tmp_path_factory.mktemp("airflow-home")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with AirflowRunner(dags, home=home) as airflow:
+        airflow.env.update(
+            {
+                "AIRFLOW_CONN_LMS_WEBHOOK_PLUVO": json.dumps({"conn_type": "generic", "password": PLUVO_SECRET}),
+                "AIRFLOW_CONN_LMS_WEBHOOK_ANEWSPRING": json.dumps(
+                    {"conn_type": "generic", "password": ANEWSPRING_SECRET}
+                ),
+                "AIRFLOW__LMS_WEBHOOKS__MAX_BODY_BYTES": "65536",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+                "AIRFLOW__API__BASE_URL": url,
+                "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-9c1e7b",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW_VAR_LMS_ACHIEVEMENTS_REPORT": str(home / "achievements.jsonl"),
+            }
+        )
+        airflow.migrate()
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        try:
+            processes["api-server"] = _start(airflow, logs, "api-server", "--host", "127.0.0.1", "--port", str(port))
+            processes["dag-processor"] = _start(airflow, logs, "dag-processor")
+            processes["scheduler"] = _start(airflow, logs, "scheduler")
+            live = LiveAirflow(airflow, url, logs, processes)
+            live.wait_for("the API server with the plugin", live.healthy, STARTUP_TIMEOUT)
+            live.wait_for(
+                "the example DAGs' assets",
+                lambda: len(airflow.query("SELECT uri FROM asset WHERE uri LIKE 'lms://%'")) >= 2,
+                STARTUP_TIMEOUT,
+            )
+            yield live
+        finally:
+            for process in reversed(list(processes.values())):
+                _stop(process)
+
+
+def _training_finished(n: int) -> dict[str, Any]:
+    return {
+        "id": f"83ffeded-2122-47e0-8c03-ed06bdc4d3b{n}",
+        "score": None,
+        "start_date": "2023-08-07T14:38:08+02:00",
+        "user": {"id": "933d8663-edf6-42c9-895a-eeec13fff0ab", "name": "User X", "email": "x@example.org"},
+        "training": {"id": "0f1e2d3c-edf6-42c9-895a-eeec13fff0ab", "title": "Training X", "isActive": True},
+        "sentDate": "2023-08-07T12:43:00.976Z",
+        "event": "TRAINING_FINISHED",
+    }
+
+
+def test_signed_deliveries_become_one_asset_event_each_and_bad_ones_none(live: LiveAirflow):
+    pluvo_url = f"{live.url}/lms-webhooks/pluvo"
+    anewspring_url = f"{live.url}/lms-webhooks/anewspring"
+    before = live.all_asset_events()
+
+    with WebhookSender("pluvo", PLUVO_SECRET, backoff=0.05) as pluvo:
+        delivery = pluvo.sign(pluvo_url, _training_finished(1))
+        first = pluvo.deliver(delivery)
+        assert first.delivered and first.statuses == [200], first
+        assert json.loads(first.last_body)["status"] == "recorded"
+
+        # The platform never saw our answer and sends the same delivery again, byte for byte...
+        replay = pluvo.deliver(delivery)
+        assert replay.statuses == [200] and json.loads(replay.last_body)["status"] == "duplicate"
+        # ...or re-signs it with a new salt and a new sentDate: still the same delivery.
+        resent = pluvo.send(pluvo_url, {**_training_finished(1), "sentDate": "2023-08-07T12:45:00.000Z"})
+        assert json.loads(resent.last_body)["status"] == "duplicate"
+
+    with WebhookSender("pluvo", "not-the-secret", max_attempts=1) as forger:
+        forged = forger.send(pluvo_url, _training_finished(2))
+    assert forged.statuses == [401]
+    assert "not-the-secret" not in forged.last_body and PLUVO_SECRET not in forged.last_body
+
+    with WebhookSender("pluvo", PLUVO_SECRET, max_attempts=1) as pluvo:
+        oversize = pluvo.send(pluvo_url, {**_training_finished(3), "padding": "x" * 70_000})
+        malformed = pluvo.deliver(pluvo.sign(pluvo_url, body=b'{"event": "TRAINING_FINISHED", "id": '))
+        incomplete = pluvo.send(pluvo_url, {"id": "x", "event": "TRAINING_FINISHED"})  # no user, no training
+    assert oversize.statuses == [413]
+    assert malformed.statuses == [400]
+    assert incomplete.statuses == [422]
+    unsigned = httpx.post(pluvo_url, content=json.dumps(_training_finished(4)), timeout=10)
+    assert unsigned.status_code == 401
+
+    with WebhookSender("anewspring", ANEWSPRING_SECRET) as anewspring:
+        result = anewspring.send(anewspring_url, {"event": "RESULT_UPDATED", "userID": "u-17", "courseID": "c-3"})
+        again = anewspring.deliver(result.delivery)
+    assert result.statuses == [200] and json.loads(result.last_body)["status"] == "recorded"
+    assert json.loads(again.last_body)["status"] == "duplicate"
+    with WebhookSender("anewspring", "wrong", max_attempts=1) as forger:
+        assert forger.send(anewspring_url, {"event": "RESULT_UPDATED", "userID": "u-18"}).statuses == [401]
+
+    pluvo_events = live.asset_events(PLUVO_URI)
+    anewspring_events = live.asset_events(ANEWSPRING_URI)
+    assert len(pluvo_events) == 1 and len(anewspring_events) == 1
+    assert live.all_asset_events() == before + 2
+    extra = pluvo_events[0]["extra"]
+    assert extra["platform"] == "pluvo" and extra["event"] == "TRAINING_FINISHED"
+    assert extra["payload"] == _training_finished(1)
+    assert anewspring_events[0]["extra"]["payload"]["userID"] == "u-17"
+    # The dedup record is in the metadata database, not only in the API server's memory.
+    keys = live.airflow.query("SELECT platform, delivery_key FROM lms_webhook_delivery ORDER BY platform")
+    assert [k[0] for k in keys] == ["anewspring", "pluvo"]
+    assert keys[1][1] == extra["delivery_key"]
+
+
+def test_the_pluvo_event_starts_a_run_of_the_scheduled_dag(live: LiveAirflow):
+    dag_id = "lms_pluvo_training_finished_report"
+    if not live.asset_events(PLUVO_URI):
+        with WebhookSender("pluvo", PLUVO_SECRET) as pluvo:
+            pluvo.send(f"{live.url}/lms-webhooks/pluvo", _training_finished(1))
+    runs = live.wait_for(f"a run of {dag_id}", lambda: live.dag_runs(dag_id), 240)
+    assert len(runs) == 1 and runs[0][1] == "asset_triggered", runs
+    # The run really executes: the achievement lands in the report, once.
+    finished = live.wait_for(
+        "the run to finish", lambda: [r for r in live.dag_runs(dag_id) if r[2] in ("success", "failed")], 300
+    )
+    assert finished[0][2] == "success", live.airflow.log_text()[-5000:]
+    report = Path(live.airflow.environment()["AIRFLOW_VAR_LMS_ACHIEVEMENTS_REPORT"]).read_text().splitlines()
+    assert [json.loads(line)["learner_email"] for line in report] == ["x@example.org"]
+    assert len(live.dag_runs(dag_id)) == 1
+
+
+def test_a_replay_after_an_api_server_restart_is_still_caught(live: LiveAirflow):
+    before = live.all_asset_events()
+    live.restart_api_server()
+    with WebhookSender("pluvo", PLUVO_SECRET, backoff=0.05) as pluvo:
+        replay = pluvo.send(f"{live.url}/lms-webhooks/pluvo", _training_finished(1))
+    assert json.loads(replay.last_body)["status"] == "duplicate", replay
+    assert live.all_asset_events() == before
