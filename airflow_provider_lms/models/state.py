@@ -72,7 +72,9 @@ def completion_verdict(
     """
     state = enrollment.state
     if completed_since and state.is_finished:
-        since = pendulum.parse(completed_since)
+        # Second precision: platforms such as Pynter store whole seconds, so a completion in the same second
+        # as a cut-off with microseconds must still count.
+        since = pendulum.parse(completed_since).replace(microsecond=0)  # type: ignore[union-attr,call-arg]
         done_at = pendulum.parse(enrollment.completed_at) if enrollment.completed_at else None
         if done_at is None or done_at < since:  # type: ignore[operator]
             when = enrollment.completed_at or "at an unknown time"
