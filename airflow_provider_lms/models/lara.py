@@ -1,0 +1,453 @@
+"""Lära cycle models (règlements de formation), the period-end rule and the active-member rule.
+
+Field names follow ``lara-cycles-api.fr.txt`` (camelCase on the wire, snake_case in Python). Lära sends
+dates such as ``2018-02-08T15:02:45.73`` without an offset: they are wall-clock times of the portal,
+so they are read in the portal's time zone (the connection's ``portal_timezone``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "ACTIVE_STATUS_NAMES",
+    "DEFAULT_PORTAL_TIMEZONE",
+    "DurationUnit",
+    "LaraCycle",
+    "LaraCyclePeriod",
+    "LaraLanguage",
+    "LaraMemberStatus",
+    "LaraMultilingualText",
+    "LaraRequirement",
+    "LaraStatusInput",
+    "LaraText",
+    "LaraUserProgress",
+    "MemberRef",
+    "RequirementType",
+    "format_lara_datetime",
+    "is_active_status_name",
+    "normalize_status_name",
+    "parse_lara_datetime",
+    "period_end",
+]
+
+DEFAULT_PORTAL_TIMEZONE = "America/Toronto"
+
+
+class LaraLanguage(IntEnum):
+    """``languageId`` of a multilingual text."""
+
+    FRENCH_CANADA = 1
+    ENGLISH = 2
+    FRENCH_FRANCE = 3
+    SPANISH = 4
+
+
+class DurationUnit(IntEnum):
+    """``durationUnit`` of a period: the unit of ``duration``."""
+
+    HOURS = 0
+    DAYS = 1
+    WEEKS = 2
+    MONTHS = 3
+    YEARS = 4
+
+
+class RequirementType(IntEnum):
+    """``type`` of a period requirement."""
+
+    CREDITS = 1
+    TRAINING_TYPES = 2
+    CATEGORY_COUNT = 3
+
+
+class _LaraModel(BaseModel):
+    # Unknown fields are kept: the document is not exhaustive, and a new field must not break a DAG.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+
+class LaraText(_LaraModel):
+    """One translation: ``{"text", "languageId"}`` (1 fr-CA, 2 en, 3 fr-FR, 4 es)."""
+
+    text: str
+    language_id: LaraLanguage
+
+
+class LaraMultilingualText(_LaraModel):
+    """``{"texts": [...]}``; :meth:`get` picks a language with a fallback."""
+
+    texts: list[LaraText] = Field(default_factory=list)
+
+    def get(self, language: LaraLanguage | int = LaraLanguage.FRENCH_CANADA) -> str | None:
+        """The text in ``language``, else the first text, else None."""
+        for t in self.texts:
+            if t.language_id == language:
+                return t.text
+        return self.texts[0].text if self.texts else None
+
+
+class LaraCycle(_LaraModel):
+    """A cycle (règlement) from ``cycle/getlist``."""
+
+    cycle_id: str
+    admin_name: str | None = None
+    name: LaraMultilingualText = Field(default_factory=LaraMultilingualText)
+    rule_id: str | None = None
+    is_active: bool = True
+    is_deleted: bool = False
+
+
+class LaraRequirement(_LaraModel):
+    """A requirement of a period: type 1 credits, 2 training types, 3 number of categories."""
+
+    id: str | None = None
+    cycle_period_id: str | None = None
+    type: RequirementType
+    target_value: float | None = None
+    parent_id: str | None = None
+    rule_id: str | None = None
+    provider_id: str | None = None
+
+    @field_validator("id", "cycle_period_id", "parent_id", "rule_id", "provider_id", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        # The document's own example has an id with a leading space (" vBW5..."): ids are opaque, but
+        # surrounding blanks are never part of one.
+        return value.strip() if isinstance(value, str) else value
+
+
+def parse_lara_datetime(value: datetime | str, tz: str = DEFAULT_PORTAL_TIMEZONE) -> pendulum.DateTime:
+    """A Lära date as an aware datetime in the portal's time zone.
+
+    A value without an offset is a wall-clock time of the portal; one with an offset (``Z``) is an
+    instant and is converted.
+    """
+    zone = pendulum.timezone(tz)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            parsed = pendulum.parse(text, tz=None)  # type: ignore[assignment]
+        value = parsed
+    if value.tzinfo is None:
+        return pendulum.instance(value.replace(tzinfo=zone))
+    return pendulum.instance(value).in_timezone(zone)
+
+
+def format_lara_datetime(value: datetime, tz: str = DEFAULT_PORTAL_TIMEZONE) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` in the portal's wall-clock time, the form of the document's examples."""
+    local = parse_lara_datetime(value, tz) if value.tzinfo is not None else value
+    return local.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def period_end(
+    start: datetime | str, duration: float, unit: DurationUnit | int, tz: str = DEFAULT_PORTAL_TIMEZONE
+) -> pendulum.DateTime:
+    """When a period that starts at ``start`` and lasts ``duration`` ``unit`` ends, in ``tz``.
+
+    Days, weeks, months and years are calendar units in the portal's zone: a 1-day period that starts
+    at noon the day before a DST change ends at noon (23 or 25 hours later), Jan 31 plus 1 month is the
+    last day of February, and Feb 29 plus 1 year is Feb 28. Hours are elapsed time.
+    """
+    begin = parse_lara_datetime(start, tz)
+    unit = DurationUnit(unit)
+    amount = float(duration)
+    if unit is DurationUnit.HOURS:
+        return begin.add(seconds=round(amount * 3600))
+    if not amount.is_integer():
+        # Calendar units have no exact fraction (what is half a February?); refuse instead of guessing.
+        raise ValueError(f"duration {duration!r} in {unit.name.lower()} must be a whole number")
+    n = int(amount)
+    if unit is DurationUnit.DAYS:
+        return begin.add(days=n)
+    if unit is DurationUnit.WEEKS:
+        return begin.add(weeks=n)
+    if unit is DurationUnit.MONTHS:
+        return begin.add(months=n)
+    return begin.add(years=n)
+
+
+class LaraCyclePeriod(_LaraModel):
+    """A period of a cycle, from ``cycle/getperiodlist``.
+
+    ``start_date`` is kept as Lära sent it (naive = portal wall-clock time); use :meth:`start` and
+    :meth:`end` with the portal's time zone.
+    """
+
+    cycle_period_id: str
+    cycle_id: str | None = None
+    admin_name: str | None = None
+    start_date: datetime
+    duration: float
+    duration_unit: DurationUnit
+    is_requirements_shown: bool | None = None
+    rule_id: str | None = None
+    is_user_statement: bool | None = None
+    is_active: bool = True
+    is_deleted: bool = False
+    requirements: list[LaraRequirement] = Field(default_factory=list)
+
+    def start(self, tz: str = DEFAULT_PORTAL_TIMEZONE) -> pendulum.DateTime:
+        """The start as an aware datetime in ``tz``."""
+        return parse_lara_datetime(self.start_date, tz)
+
+    def end(self, tz: str = DEFAULT_PORTAL_TIMEZONE) -> pendulum.DateTime:
+        """The end: start plus duration times unit, in ``tz`` (see :func:`period_end`)."""
+        return period_end(self.start_date, self.duration, self.duration_unit, tz)
+
+    def contains(self, moment: datetime, tz: str = DEFAULT_PORTAL_TIMEZONE) -> bool:
+        """Whether ``moment`` falls in ``[start, end)``."""
+        at = parse_lara_datetime(moment, tz)
+        return self.start(tz) <= at < self.end(tz)
+
+    @property
+    def required_credits(self) -> float | None:
+        """The top-level credit requirement (type 1 without a parent), if any."""
+        for req in self.requirements:
+            if req.type is RequirementType.CREDITS and not req.parent_id:
+                return req.target_value
+        return None
+
+
+class LaraUserProgress(_LaraModel):
+    """A member's progress in a period, from ``cycle/getuserprogress``."""
+
+    id: str | None = None
+    member_id: str | None = None
+    required_credits: float = 0.0
+    completed_credits: float = 0.0
+    exempted_credits: float = 0.0
+    provider_credits: float = 0.0
+    custom_field_api_name: str | None = Field(default=None, alias="customFieldAPIName")
+
+    def earned_credits(self, *, count_exempted: bool = True) -> float:
+        """Completed credits, plus exempted ones when they count."""
+        return self.completed_credits + (self.exempted_credits if count_exempted else 0.0)
+
+    def is_compliant(self, *, count_exempted: bool = True) -> bool:
+        """Whether the earned credits reach the required ones."""
+        # Credits are decimals such as 19.5: compare with a tolerance so 0.1 + 0.2 style sums count.
+        return self.earned_credits(count_exempted=count_exempted) + 1e-9 >= self.required_credits
+
+
+#: The status names the document lists as active when ``isActiveMember`` is not given.
+ACTIVE_STATUS_NAMES: tuple[str, ...] = (
+    "membre",
+    "member",
+    "1ère inscription",
+    "inscription",
+    "temporaire",
+    "limitation du droit d'exercice",
+    "suspension du droit d'exercice",
+    "autorisation spéciale",
+)
+
+_APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u00b4`]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_status_name(name: str) -> str:
+    """Fold a status name the way a person's typing varies: case, accents, apostrophes, spaces."""
+    text = _APOSTROPHES.sub("'", unicodedata.normalize("NFKC", name))
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+_ACTIVE_NORMALIZED = frozenset(normalize_status_name(n) for n in ACTIVE_STATUS_NAMES)
+
+
+def is_active_status_name(name: str | None) -> bool:
+    """Whether a status name counts as active by the document's list (when ``isActiveMember`` is null)."""
+    return bool(name) and normalize_status_name(name or "") in _ACTIVE_NORMALIZED
+
+
+class LaraMemberStatus(_LaraModel):
+    """One status range of a member, from ``cycle/getmemberstatuses``."""
+
+    entry_id: str | None = None
+    user_id: str | None = None
+    status: str
+    is_active_member: bool | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def is_active(self) -> bool:
+        """The document's rule: an explicit ``isActiveMember`` wins, else the status name decides."""
+        if self.is_active_member is not None:
+            return self.is_active_member
+        return is_active_status_name(self.status)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the range is still running (no end date)."""
+        return self.end_date is None
+
+    def covers(self, moment: datetime, tz: str = DEFAULT_PORTAL_TIMEZONE) -> bool:
+        """Whether ``moment`` falls in this range (an open range runs on forever)."""
+        at = parse_lara_datetime(moment, tz)
+        if self.start_date is not None and at < parse_lara_datetime(self.start_date, tz):
+            return False
+        return self.end_date is None or at <= parse_lara_datetime(self.end_date, tz)
+
+
+class LaraStatusInput(BaseModel):
+    """A status to save (``updatememberstatus(es)``, ``changecurrentmemberstatus``), checked before sending.
+
+    :param status: the status name, e.g. ``"Membre"``.
+    :param is_active_member: True/False to say it; None lets Lära decide from the name.
+    :param start_date: start of the range (naive = portal wall-clock time).
+    :param end_date: end of the range; None for a range that runs on.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", alias_generator=to_camel)
+
+    status: str = Field(min_length=1)
+    is_active_member: bool | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> LaraStatusInput:
+        if self.start_date is not None and self.end_date is not None:
+            start = parse_lara_datetime(self.start_date)
+            end = parse_lara_datetime(self.end_date)
+            if end < start:
+                raise ValueError("end_date must be on or after start_date (Lära error 1010)")
+        return self
+
+    @property
+    def is_active(self) -> bool:
+        """Whether Lära will count this status as active."""
+        if self.is_active_member is not None:
+            return self.is_active_member
+        return is_active_status_name(self.status)
+
+    def to_body(self, tz: str = DEFAULT_PORTAL_TIMEZONE) -> dict[str, Any]:
+        """The JSON object Lära takes; dates in the portal's wall-clock time, unset flag left out."""
+        body: dict[str, Any] = {"status": self.status}
+        if self.is_active_member is not None:
+            body["isActiveMember"] = self.is_active_member
+        if self.start_date is not None:
+            # Left out when unset: Lära then keeps the entry's start, or starts a new range now.
+            body["startDate"] = format_lara_datetime(self.start_date, tz)
+        body["endDate"] = format_lara_datetime(self.end_date, tz) if self.end_date else None
+        return body
+
+    def same_as(self, entry: LaraMemberStatus, tz: str = DEFAULT_PORTAL_TIMEZONE) -> bool:
+        """Whether ``entry`` already says what this input says (for idempotent re-runs)."""
+
+        def same_time(a: datetime | None, b: datetime | None) -> bool:
+            if a is None or b is None:
+                return a is None and b is None
+            # Lära keeps fractions of a second we do not send: compare to the second.
+            return parse_lara_datetime(a, tz).replace(microsecond=0) == parse_lara_datetime(b, tz).replace(
+                microsecond=0
+            )
+
+        return (
+            normalize_status_name(self.status) == normalize_status_name(entry.status)
+            and self.is_active == entry.is_active
+            and (self.is_active_member is None or self.is_active_member == entry.is_active_member)
+            and same_time(self.start_date, entry.start_date)
+            and same_time(self.end_date, entry.end_date)
+        )
+
+
+class MemberRef(BaseModel):
+    """Which member: by ``user_id``, or by a custom field (``custom_field_api_name`` + ``custom_field_value``).
+
+    A plain string is a user id. Ids are opaque and already URL-encoded (``...%2fSg%3d%3d``): they are
+    passed on unchanged.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    user_id: str | None = Field(default=None, alias="userId")
+    custom_field_api_name: str | None = Field(default=None, alias="customFieldAPIName")
+    custom_field_value: str | None = Field(default=None, alias="customFieldValue")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"userId": value}
+        return value
+
+    @field_validator("user_id", "custom_field_api_name", "custom_field_value", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string, got {type(value).__name__}")
+        text = value.strip()
+        return text or None
+
+    @field_validator("user_id")
+    @classmethod
+    def _no_blanks_inside(cls, value: str | None) -> str | None:
+        if value is not None and any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not a Lära id (ids are URL-encoded and contain no spaces)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MemberRef:
+        if self.user_id is None and (self.custom_field_api_name is None or self.custom_field_value is None):
+            raise ValueError("give userId, or both customFieldAPIName and customFieldValue")
+        return self
+
+    @property
+    def key(self) -> str:
+        """How the DAG author named the member (for logs and summaries)."""
+        if self.user_id is not None:
+            return self.user_id
+        return f"{self.custom_field_api_name}={self.custom_field_value}"
+
+    def status_body(self) -> dict[str, Any]:
+        """The member part of a status request: ``userId``, else the custom field pair."""
+        if self.user_id is not None:
+            return {"userId": self.user_id}
+        return {"customFieldAPIName": self.custom_field_api_name, "customFieldValue": self.custom_field_value}
+
+    def progress_body(self) -> dict[str, Any]:
+        """The member part of ``getuserprogress``: ``memberId`` (and ``customFieldAPIName``).
+
+        ASSUMPTION: the document's request has ``memberId`` and ``customFieldAPIName`` but no
+        ``customFieldValue``; addressed by a custom field, ``memberId`` carries the field's value.
+        """
+        if self.user_id is not None:
+            return {"memberId": self.user_id}
+        return {"memberId": self.custom_field_value, "customFieldAPIName": self.custom_field_api_name}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (XCom, trigger kwargs)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
