@@ -128,6 +128,7 @@ class ScoreRow(_Strict):
     :param grade: a grade text such as ``"A"`` or ``"8,5"``.
     :param activity_id: the activity within the course, on platforms that score activities.
     :param comment: a note stored with the result.
+    :param passed: whether the learner passed, on platforms that record it with the score (aNewSpring).
     """
 
     learner_id: str | int
@@ -136,6 +137,7 @@ class ScoreRow(_Strict):
     grade: str | None = Field(default=None, max_length=100)
     activity_id: str | int | None = None
     comment: str | None = Field(default=None, max_length=5000)
+    passed: bool | None = None
 
     @field_validator("learner_id", "course_id", "activity_id")
     @classmethod
