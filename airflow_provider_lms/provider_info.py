@@ -197,9 +197,22 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_lms.operators.learners",
                     "airflow_provider_lms.operators.enrollment",
                 ],
-            }
+            },
+            {"integration-name": "aNewSpring", "python-modules": ["airflow_provider_lms.operators.subscriptions"]},
+            {"integration-name": "Pynter", "python-modules": ["airflow_provider_lms.operators.pynter"]},
+            {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.operators.lara"]},
         ],
-        "sensors": [{"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]}],
-        "triggers": [{"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]}],
+        "sensors": [
+            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]},
+            {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.sensors.lara"]},
+        ],
+        "triggers": [
+            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]},
+            {"integration-name": "Pluvo", "python-modules": ["airflow_provider_lms.triggers.events"]},
+            {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.triggers.lara"]},
+        ],
+        "plugins": [
+            {"name": "lms_webhooks", "plugin-class": "airflow_provider_lms.webhooks.plugin.LmsWebhooksPlugin"},
+        ],
         "connection-types": _connection_types(),
     }

@@ -32,6 +32,9 @@ CAPABILITIES: dict[str, str] = {
     "score_external_activity": "record scores of external activities",
     "award_certificate": "award certificates",
     "enrollment_status": "report enrollment status (EnrollmentCompletedSensor)",
+    "subscribe_groups": "subscribe learner groups to a course",
+    "unsubscribe": "unsubscribe learners from a course",
+    "update_subscription": "change a subscription's start date, expiry date or expired flag",
 }
 
 

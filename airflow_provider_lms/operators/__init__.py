@@ -6,10 +6,18 @@ from airflow_provider_lms.operators.enrollment import (
     LmsSubscribeOperator,
 )
 from airflow_provider_lms.operators.learners import LmsEnsureLearnersOperator
+from airflow_provider_lms.operators.subscriptions import (
+    LmsSubscribeGroupsOperator,
+    LmsUnsubscribeOperator,
+    LmsUpdateSubscriptionOperator,
+)
 
 __all__ = [
     "LmsAwardCertificateOperator",
     "LmsEnsureLearnersOperator",
     "LmsScoreExternalActivityOperator",
+    "LmsSubscribeGroupsOperator",
     "LmsSubscribeOperator",
+    "LmsUnsubscribeOperator",
+    "LmsUpdateSubscriptionOperator",
 ]
