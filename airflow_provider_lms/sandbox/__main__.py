@@ -14,12 +14,10 @@ import uvicorn
 
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX
 from airflow_provider_lms.sandbox.app import PLATFORMS, create_app
-from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 from airflow_provider_lms.sandbox.faults import install_drop_log_filter
 from airflow_provider_lms.sandbox.server import base_url, bind_socket
 from airflow_provider_lms.sandbox.state import SandboxState
-
-DEMO_KEYS = {"eduframe": f"Authorization: Bearer {EDUFRAME_SANDBOX_API_KEY}"}
+from airflow_provider_lms.testing import sandbox_connection_env
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,8 +49,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"LMS sandbox listening on {url}")
     for mount in PLATFORMS:
-        print(f"  {mount.name:<10} {url}{mount.prefix}   ({DEMO_KEYS.get(mount.name, 'see its module')})")
+        print(f"  {mount.name:<10} {url}{mount.prefix}")
     print(f"  control    {url}{CONTROL_PREFIX}   (no auth; docs at {url}{CONTROL_PREFIX}/docs)")
+    # The demo credentials are public (they only open this sandbox), so printing them is safe and saves a
+    # DAG author from looking each one up.
+    print("\nAirflow connections for this sandbox:")
+    for name, value in sandbox_connection_env(url).items():
+        print(f"  export {name}='{value}'")
     sys.stdout.flush()
 
     install_drop_log_filter()
