@@ -13,6 +13,7 @@ from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemResult
 from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.models.inputs import validate_ids
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -68,6 +69,21 @@ class LmsBulkOperator(BaseOperator):
         hook = self.hook
         hook.require(self.capability)
         return hook
+
+    def parse_learners(self, hook: LmsHook, values: Any, field: str = "learner_ids") -> list[str]:
+        """A non-empty, de-duplicated list of learner ids, each checked by the platform's rules."""
+        return [hook.parse_learner_id(f"{field}[{i}]", v) for i, v in enumerate(validate_ids(field, values))]
+
+    def checked_options(self, hook: LmsHook, value: Any, **extra: Any) -> dict[str, Any]:
+        """``platform_options`` (plus ``extra``) validated by the platform before any request."""
+        if value is None:
+            options: dict[str, Any] = {}
+        elif isinstance(value, dict):
+            options = dict(value)
+        else:
+            raise LmsInputError("platform_options", f"must be a mapping, got {type(value).__name__}")
+        options.update({k: v for k, v in extra.items() if v is not None})
+        return hook.validate_options(self.capability, options)
 
     def run_bulk(
         self,

@@ -5,22 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_lms.http.errors import LmsInputError
-from airflow_provider_lms.models.inputs import ScoreRow, validate_ids, validate_models
+from airflow_provider_lms.models.inputs import ScoreRow, validate_models
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 __all__ = ["LmsAwardCertificateOperator", "LmsScoreExternalActivityOperator", "LmsSubscribeOperator"]
-
-
-def _options(value: Any, field: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise LmsInputError(field, f"must be a mapping, got {type(value).__name__}")
-    return dict(value)
 
 
 class LmsSubscribeOperator(LmsBulkOperator):
@@ -57,11 +48,8 @@ class LmsSubscribeOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         course = hook.parse_course_id("course_id", self.course_id)
-        learners = [
-            hook.parse_learner_id(f"learner_ids[{i}]", v)
-            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
-        ]
-        options = hook.validate_options("subscribe", _options(self.platform_options, "platform_options"))
+        learners = self.parse_learners(hook, self.learner_ids)
+        options = self.checked_options(hook, self.platform_options)
         summary = self.run_bulk(learners, lambda learner: hook.subscribe_learner(course, learner, **options), key=str)
         ids = [item.result["enrollment_id"] for item in summary.items if item.result]
         return self.finish(context, summary, enrollment_ids=ids)
@@ -97,7 +85,7 @@ class LmsScoreExternalActivityOperator(LmsBulkOperator):
         for i, row in enumerate(rows):
             hook.parse_learner_id(f"scores[{i}].learner_id", row.learner_id)
             hook.parse_course_id(f"scores[{i}].course_id", row.course_id)
-        options = hook.validate_options(self.capability, _options(self.platform_options, "platform_options"))
+        options = self.checked_options(hook, self.platform_options)
         summary = self.run_bulk(
             rows,
             lambda row: hook.score_activity(row, **options),
@@ -146,13 +134,9 @@ class LmsAwardCertificateOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         program = hook.parse_program_id("program_id", self.program_id)
-        learners = [
-            hook.parse_learner_id(f"learner_ids[{i}]", v)
-            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
-        ]
-        options = _options(self.platform_options, "platform_options")
-        if self.certificate_template_id is not None:
-            options["certificate_template_id"] = self.certificate_template_id
-        options = hook.validate_options(self.capability, options)
+        learners = self.parse_learners(hook, self.learner_ids)
+        options = self.checked_options(
+            hook, self.platform_options, certificate_template_id=self.certificate_template_id
+        )
         summary = self.run_bulk(learners, lambda learner: hook.award_certificate(learner, program, **options), key=str)
         return self.finish(context, summary)

@@ -48,14 +48,6 @@ class _SubscriptionUpdater(Protocol):
     ) -> ItemResult[Any]: ...
 
 
-def _options(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise LmsInputError("platform_options", f"must be a mapping, got {type(value).__name__}")
-    return dict(value)
-
-
 class LmsSubscribeGroupsOperator(LmsBulkOperator):
     """Subscribe whole learner groups to a course (aNewSpring: ``subscribeGroups``).
 
@@ -86,7 +78,7 @@ class LmsSubscribeGroupsOperator(LmsBulkOperator):
         hook = self.prepare_hook()
         course = hook.parse_course_id("course_id", self.course_id)
         groups = validate_ids("group_ids", self.group_ids)
-        options = hook.validate_options(self.capability, _options(self.platform_options))
+        options = self.checked_options(hook, self.platform_options)
         subscriber = cast(_GroupSubscriber, hook)
         summary = self.run_bulk(groups, lambda g: subscriber.subscribe_group(course, g, **options), key=str)
         return self.finish(context, summary)
@@ -118,11 +110,8 @@ class LmsUnsubscribeOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         course = hook.parse_course_id("course_id", self.course_id)
-        learners = [
-            hook.parse_learner_id(f"learner_ids[{i}]", v)
-            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
-        ]
-        options = hook.validate_options(self.capability, _options(self.platform_options))
+        learners = self.parse_learners(hook, self.learner_ids)
+        options = self.checked_options(hook, self.platform_options)
         unsubscriber = cast(_Unsubscriber, hook)
         summary = self.run_bulk(
             learners, lambda learner: unsubscriber.unsubscribe_learner(course, learner, **options), key=str
@@ -184,15 +173,12 @@ class LmsUpdateSubscriptionOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         course = hook.parse_course_id("course_id", self.course_id)
-        learners = [
-            hook.parse_learner_id(f"learner_ids[{i}]", v)
-            for i, v in enumerate(validate_ids("learner_ids", self.learner_ids))
-        ]
+        learners = self.parse_learners(hook, self.learner_ids)
         if all(v in (None, "") for v in (self.start_date, self.expiry_date, self.expired)):
             raise LmsInputError("start_date", "give start_date, expiry_date or expired")
         if self.expired not in (None, "") and not isinstance(self.expired, bool):
             raise LmsInputError("expired", f"must be true or false, got {self.expired!r}")
-        options = hook.validate_options(self.capability, _options(self.platform_options))
+        options = self.checked_options(hook, self.platform_options)
         values: dict[str, Any] = {
             "start_date": self.start_date or None,
             "expiry_date": self.expiry_date or None,
