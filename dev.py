@@ -3,7 +3,8 @@
 
     python dev.py demo     # the example DAG end-to-end in a real Airflow against the sandbox
     python dev.py test     # ruff, mypy and the whole test suite
-    python dev.py bench    # the benchmarks under benchmarks/
+    python dev.py bench    # the benchmarks under benchmarks/ (installs the `bench` extra on first use)
+    python dev.py soak     # the long fault-injection runs the test command skips
     python dev.py sandbox  # serve the sandbox in the foreground on http://127.0.0.1:8765
 
 The first run creates ``.venv/`` and installs the project with its test extras into it; later runs
@@ -30,20 +31,24 @@ def _say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the project (editable, with test extras) when needed."""
+def ensure_venv(extras: str = "test") -> None:
+    """Create .venv and install the project (editable, with ``extras``) when needed."""
     if sys.version_info < (3, 10):  # noqa: UP036 - this file runs under whatever python3 the machine has
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+    installed_hash, _, installed_extras = STAMP.read_text().partition("\n") if STAMP.exists() else ("", "", "")
+    have = set(installed_extras.split(","))
+    # Reinstall only when pyproject.toml changed or an extra is missing (bench on top of test, say).
+    if PYTHON.exists() and installed_hash.strip() == wanted and set(extras.split(",")) <= have:
         return
+    extras = ",".join(sorted((have | set(extras.split(","))) - {""})) if installed_hash.strip() == wanted else extras
     if not PYTHON.exists():
         _say(f"creating {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     _say("installing airflow-provider-lms with its test dependencies (first run: about a minute)")
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"], check=True)
+    STAMP.write_text(f"{wanted}\n{extras}")
 
 
 def run(*args: str) -> int:
@@ -70,13 +75,15 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, extra = argv[0], argv[1:]
-    ensure_venv()
+    ensure_venv("test,bench" if command == "bench" else "test")
     if command == "demo":
         return run(str(ROOT / "scripts" / "demo.py"), *extra)
     if command == "test":
         return cmd_test(extra)
     if command == "bench":
         return run(str(ROOT / "benchmarks" / "run_all.py"), *extra)
+    if command == "soak":
+        return run("-m", "pytest", "-m", "soak", *(extra or ["-q"]))
     if command == "sandbox":
         return run("-m", "airflow_provider_lms.sandbox", *extra)
     print(f"unknown command {command!r}\n{__doc__}")
