@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX, iso_timestamp
-from airflow_provider_lms.sandbox.eduframe import AutoProgress
+from airflow_provider_lms.sandbox.eduframe import AutoProgress, EduframeSeed
 from airflow_provider_lms.sandbox.faults import FaultConfig
 
 if TYPE_CHECKING:
@@ -44,6 +44,16 @@ class AutoProgressBody(BaseModel):
 
     complete_after_seconds: float | None = Field(default=None, ge=0)
     graduation_state: Literal["passed", "failed", "awaiting_judgement"] = "passed"
+
+
+class SeedEnrollmentsBody(BaseModel):
+    """``POST /_sandbox/eduframe/seed_enrollments`` (benchmarks: many enrollments without many orders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=2_000_000)
+    planned_course_id: int = EduframeSeed.FIRST_AID_FLEXIBLE_PLANNED_COURSE_ID
+    student_ids: list[int] = Field(default_factory=lambda: list(EduframeSeed.LEARNER_IDS), min_length=1)
 
 
 class ClockAdvanceBody(BaseModel):
@@ -135,6 +145,11 @@ def create_control_router(state: SandboxState) -> APIRouter:
     async def start_enrollment(enrollment_id: int) -> JSONResponse:
         enrollment = ef.set_enrollment_status(enrollment_id, "active")
         return JSONResponse(ef.enrollment_json(enrollment))
+
+    @router.post("/eduframe/seed_enrollments")
+    async def seed_enrollments(body: SeedEnrollmentsBody) -> dict[str, Any]:
+        ids = ef.seed_enrollments(body.count, body.planned_course_id, body.student_ids)
+        return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
 
     @router.get("/eduframe/auto_progress")
     async def get_auto_progress() -> dict[str, Any]:

@@ -721,6 +721,34 @@ class EduframeState:
             raise _not_found("Enrollment", enrollment_id)
         return self.enrollments[enrollment_id]
 
+    def seed_enrollments(self, count: int, planned_course_id: int, student_ids: Sequence[int]) -> list[int]:
+        """Add ``count`` confirmed enrollments at once (control API, for benchmarks); return their ids.
+
+        Learners take turns from ``student_ids``; no orders are placed, because a benchmark that pages
+        through or waits on enrollments does not care how they came to be.
+        """
+        pc = self.planned_courses.get(planned_course_id)
+        if pc is None:
+            raise _not_found("PlannedCourse", planned_course_id)
+        now = self.clock()
+        ids: list[int] = []
+        for i in range(count):
+            enrollment_id = self._next_id("enrollments")
+            self.enrollments[enrollment_id] = EfEnrollment(
+                id=enrollment_id,
+                student_id=student_ids[i % len(student_ids)],
+                planned_course_id=pc.id,
+                order_id=None,
+                start_date=pc.start_date,
+                end_date=pc.end_date,
+                status="confirmed",
+                graduation_state="awaiting_judgement",
+                created_at=now,
+                updated_at=now,
+            )
+            ids.append(enrollment_id)
+        return ids
+
     def program_enrollment(self, enrollment_id: int) -> EfProgramEnrollment:
         """The program enrollment or a 404."""
         if enrollment_id not in self.program_enrollments:

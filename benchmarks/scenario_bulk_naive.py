@@ -1,0 +1,220 @@
+"""Scenario 1: bulk subscribe and score, the provider against what a DAG author writes without it.
+
+The sandbox (own process) answers every Eduframe request 20 ms late, its rate limit raised out of the way.
+An *item* is one learner: subscribe them to a planned course, then record a score. Three ways, each on its
+own fresh learners so that each starts from nothing:
+
+- **provider**: the bulk runner behind ``LmsSubscribeOperator`` / ``LmsScoreExternalActivityOperator``
+  (``EduframeHook.subscribe_learner`` then ``score_activity``, look-before-write), at ``--concurrency``;
+- **requests loop**: a PythonOperator's ``for`` loop with one ``requests.Session``: look up the enrollment,
+  ``POST /orders``, read the enrollment id back, ``POST /grades``;
+- **HttpHook loop**: the same calls through the http provider's ``HttpHook.run`` (connection from
+  ``AIRFLOW_CONN_*``), as an ``HttpOperator``-style DAG would make them.
+
+The naive loops are sequential, so their time grows linearly with the item count; they run a sample of
+``--naive-items`` and their throughput is reported per second (it does not depend on the sample size).
+The provider's bound is the concurrency bound ``N x requests per item x latency / concurrency``; the
+ratio measured / bound says how much of the gap the client (and the 2-core sandbox) leaves. Goal: the
+provider is at least ``--goal`` (default 10) times the throughput of the faster naive loop, fails nothing,
+and a re-run changes nothing.
+
+    /work/venv/bin/python benchmarks/scenario_bulk_naive.py                 # 2,000 items (2 cores)
+    /work/venv/bin/python benchmarks/scenario_bulk_naive.py --items 5000    # the issue's size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import bar_plot, save, table
+from _sandbox_process import SandboxProcess, eduframe_hook
+
+from airflow_provider_lms.http import BulkRunner, ItemResult
+from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
+from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY
+from airflow_provider_lms.sandbox.eduframe import EduframeSeed
+
+COURSE = EduframeSeed.FIRST_AID_FLEXIBLE_PLANNED_COURSE_ID  # no participant cap
+VARIANT = EduframeSeed.FIRST_AID_FLEXIBLE_VARIANT_ID
+
+
+def naive_item(send: Any, learner: int) -> int:
+    """What a hand-written loop does per learner; ``send(method, path, params, json)`` returns the JSON body."""
+    params = {"student_id": learner, "planned_course_id": COURSE}
+    if not send("GET", "/enrollments", params, None):
+        send("POST", "/orders", None, {"catalog_variant_id": VARIANT, "creator_id": learner, "student_ids": [learner]})
+    enrollment = send("GET", "/enrollments", params, None)[0]
+    send(
+        "POST",
+        "/grades",
+        None,
+        {"grade": None, "score": 8.0, "gradeable_id": enrollment["id"], "gradeable_type": "Enrollment"},
+    )
+    return 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--naive-items", type=int, default=150)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--goal", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    with SandboxProcess() as sandbox:
+        control = sandbox.control_url
+        api = f"{sandbox.url}/eduframe/api/v1"
+        httpx.put(f"{control}/eduframe/rate_limit", json={"max_requests": 10**9, "per_seconds": 1}).raise_for_status()
+        hook = eduframe_hook(sandbox.url, rate_limit_requests=10**9, rate_limit_period=1, max_connections=64)
+        sent = 0
+
+        def count(_request: httpx.Request) -> None:
+            nonlocal sent
+            sent += 1
+
+        hook.client.sync_client.event_hooks["request"].append(count)
+
+        # Setup (not timed, no latency): the learners exist.
+        total = args.items + 2 * args.naive_items
+        specs = [LearnerSpec(email=f"b{i}@bench.example", first_name="B", last_name=str(i)) for i in range(total)]
+        made = BulkRunner(concurrency=16, progress_interval=3600).run(
+            "setup", specs, hook.ensure_learner, key=lambda s: s.email
+        )
+        ids = [int(i.result["learner_id"]) for i in made.items]
+        bulk_ids = ids[: args.items]
+        req_ids = ids[args.items : args.items + args.naive_items]
+        http_ids = ids[args.items + args.naive_items :]
+        hook.catalog_variant_id_for("planned_course", COURSE)  # warm the variant cache outside the timing
+        httpx.put(f"{control}/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
+
+        # -- the provider --------------------------------------------------------------------------------
+        runner = BulkRunner(concurrency=args.concurrency, progress_interval=3600)
+
+        def subscribe(learner: int) -> ItemResult[Any]:
+            return hook.subscribe_learner(str(COURSE), str(learner))
+
+        def score(learner: int) -> ItemResult[Any]:
+            return hook.score_activity(ScoreRow(learner_id=learner, course_id=COURSE, score=8.0))
+
+        sent = 0
+        started = time.perf_counter()
+        subscribed = runner.run("subscribe", bulk_ids, subscribe, key=str)
+        scored = runner.run("score", bulk_ids, score, key=str)
+        provider_s = time.perf_counter() - started
+        provider_requests = sent
+        rerun_started = time.perf_counter()
+        re_sub = runner.run("subscribe", bulk_ids, subscribe, key=str)
+        re_score = runner.run("score", bulk_ids, score, key=str)
+        rerun_s = time.perf_counter() - rerun_started
+
+        # -- a requests loop -----------------------------------------------------------------------------
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {EDUFRAME_SANDBOX_API_KEY}"
+
+        def send_requests(method: str, path: str, params: Any, body: Any) -> Any:
+            r = session.request(method, api + path, params=params, json=body, timeout=30)
+            r.raise_for_status()
+            return r.json()
+
+        naive_requests = 0
+        started = time.perf_counter()
+        for learner in req_ids:
+            naive_requests += naive_item(send_requests, learner)
+        requests_s = time.perf_counter() - started
+        session.close()
+
+        # -- HttpHook in a loop --------------------------------------------------------------------------
+        host = httpx.URL(api)
+        os.environ["AIRFLOW_CONN_BENCH_HTTP"] = json.dumps(
+            {"conn_type": "http", "host": host.host, "port": host.port, "schema": "http"}
+        )
+        from airflow.providers.http.hooks.http import HttpHook
+
+        def send_httphook(method: str, path: str, params: Any, body: Any) -> Any:
+            hook_ = HttpHook(method=method, http_conn_id="bench_http")
+            headers = {"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"}
+            if method == "GET":
+                return hook_.run(f"/eduframe/api/v1{path}", data=params, headers=headers).json()
+            return hook_.run(f"/eduframe/api/v1{path}", json=body, headers=headers).json()
+
+        started = time.perf_counter()
+        for learner in http_ids:
+            naive_item(send_httphook, learner)
+        httphook_s = time.perf_counter() - started
+        hook.close()
+
+    n, m = args.items, args.naive_items
+    per_item = provider_requests / n
+    bound = n * per_item * (args.latency_ms / 1000) / args.concurrency
+    tput = {"provider": n / provider_s, "requests loop": m / requests_s, "HttpHook loop": m / httphook_s}
+    best_naive = max(tput["requests loop"], tput["HttpHook loop"])
+    speedup = tput["provider"] / best_naive
+    failed = subscribed.failed + scored.failed
+    rerun_changed = re_sub.done + re_score.done
+    rows = [
+        [f"provider, concurrency {args.concurrency}", n, per_item, provider_s, tput["provider"], provider_s / bound],
+        [
+            "requests loop (sequential)",
+            m,
+            naive_requests / m,
+            requests_s,
+            tput["requests loop"],
+            requests_s / (m * naive_requests / m * args.latency_ms / 1000),
+        ],
+        [
+            "HttpHook loop (sequential)",
+            m,
+            4.0,
+            httphook_s,
+            tput["HttpHook loop"],
+            httphook_s / (m * 4 * args.latency_ms / 1000),
+        ],
+    ]
+    print(
+        table(
+            f"Bulk subscribe + score on Eduframe, {args.latency_ms:.0f} ms latency",
+            ["run", "items", "requests/item", "wall s", "items/s", "wall / bound"],
+            rows,
+        )
+    )
+    print(f"  bound = items x requests/item x latency / concurrency (1 for the loops); provider bound {bound:.1f}s")
+    print(
+        f"  provider vs the faster naive loop: {speedup:.1f}x items/s (goal >= {args.goal}x); failed {failed}; "
+        f"re-run {rerun_s:.1f}s changed {rerun_changed} items"
+    )
+    figures = {
+        "latency_ms": args.latency_ms,
+        "concurrency": args.concurrency,
+        "items": n,
+        "naive_items": m,
+        "provider_seconds": round(provider_s, 2),
+        "provider_requests_per_item": round(per_item, 2),
+        "provider_bound_seconds": round(bound, 2),
+        "provider_ratio_to_bound": round(provider_s / bound, 2),
+        "items_per_second": {k: round(v, 2) for k, v in tput.items()},
+        "speedup_vs_best_naive": round(speedup, 2),
+        "failed": failed,
+        "rerun_seconds": round(rerun_s, 2),
+        "rerun_changed": rerun_changed,
+        "retries": {**subscribed.retries, **scored.retries},
+    }
+    save("bulk_naive", figures)
+    bar_plot("bulk_naive", "Subscribe + score: items per second", list(tput), list(tput.values()), "items / s")
+    ok = speedup >= args.goal and failed == 0 and rerun_changed == 0
+    print("  PASS" if ok else "  FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
