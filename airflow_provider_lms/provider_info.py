@@ -23,7 +23,7 @@ _HTTP_FIELDS: dict[str, Any] = {
     },
     "max_retries": {
         "label": "Max retries",
-        "description": "Retries on 429, 502, 503, 504 and dropped connections. Default 6.",
+        "description": "Retries on 429, and on 5xx and dropped connections where a retry is safe. Default 6.",
         "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 50},
     },
     "max_retry_wait": {

@@ -248,7 +248,9 @@ class LmsHttpClient:
             # may have been, so only an idempotent request is sent again blindly.
             return (not exc.sent) or idempotent
         if isinstance(exc, LmsServerError):
-            return idempotent and exc.status in (502, 503, 504)
+            # 500 too: a read or an absolute update that failed can be asked again; a create is not resent
+            # here (create_once looks first).
+            return idempotent and exc.status in (500, 502, 503, 504)
         return False
 
     def _wait(self, state: tenacity.RetryCallState) -> float:

@@ -150,7 +150,7 @@ class LmsServerError(LmsError):
 
     @property
     def retryable(self) -> bool:
-        return self.status in (502, 503, 504) or self.status is None
+        return self.status in (500, 502, 503, 504) or self.status is None
 
 
 class LmsTransportError(LmsError):

@@ -94,11 +94,14 @@ def test_503_on_a_create_is_not_resent_blindly():
 
 
 @respx.mock
-def test_500_is_not_retried():
-    route = respx.get("https://api.test/x").mock(return_value=httpx.Response(500))
+def test_500_is_retried_for_reads_but_a_create_is_not_resent():
+    read = respx.get("https://api.test/x").mock(side_effect=[httpx.Response(500), httpx.Response(200, json={})])
+    fast_client().request("GET", "/x")
+    assert read.call_count == 2
+    create = respx.post("https://api.test/orders").mock(return_value=httpx.Response(500))
     with pytest.raises(LmsServerError):
-        fast_client().request("GET", "/x")
-    assert route.call_count == 1
+        fast_client().request("POST", "/orders", json={})
+    assert create.call_count == 1
 
 
 @respx.mock
