@@ -136,7 +136,11 @@ def _date(field: str, value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip()[:10]).isoformat()
+            text = value.strip()
+            # The whole value must parse: "2026-01-01T25:00" is not silently read as 2026-01-01.
+            if len(text) > 10:
+                return dt.datetime.fromisoformat(text).date().isoformat()
+            return dt.date.fromisoformat(text).isoformat()
         except ValueError:
             pass
     raise LmsInputError(field, f"must be a date (YYYY-MM-DD), got {value!r}")
@@ -549,6 +553,18 @@ class ANewSpringHook(LmsHook):
             if (sub.uid if by == "uid" else sub.id) == course:
                 return sub
         return None
+
+    def check_score_row(self, field: str, row: ScoreRow, **options: Any) -> None:
+        """Refuse a row ``score_activity`` would refuse, before the bulk run sends anything.
+
+        :param field: where the row is, e.g. ``scores[3]``; errors name ``scores[3].score``.
+        """
+        if row.activity_id is None:
+            raise LmsInputError(f"{field}.activity_id", "aNewSpring scores an activity: give the row's activity_id")
+        try:
+            self.score_form(row.score, getattr(row, "passed", None), row.comment, options.get("field_names"))
+        except LmsInputError as exc:
+            raise LmsInputError(f"{field}.{exc.field}", str(exc).removeprefix(f"invalid {exc.field}: ")) from None
 
     def score_activity(self, row: ScoreRow, **options: Any) -> ItemResult[Any]:
         """Register a row's score on its external activity unless the same score is already there.

@@ -81,16 +81,22 @@ def _enum_values(field: str, values: Any, allowed: frozenset[str]) -> list[str]:
 
 def _eduframe_id(field: str, value: Any) -> int:
     """Eduframe ids are positive integers; anything else is a typo in the DAG."""
+    # Shown cut short: a 5,000-digit value must not fill the task log.
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
     if isinstance(value, bool):
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {value!r}")
+        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
+    text = value.strip() if isinstance(value, str) else ""
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    # ASCII digits only: str.isdigit() also accepts Arabic-Indic and full-width digits, which int() silently turns into
+    # another learner's id 123. At most 19 digits (the largest 64-bit id), which also keeps int() from
+    # raising on huge strings.
+    elif text.isascii() and text.isdigit() and len(text) <= 19:
+        number = int(text)
     else:
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {value!r}")
+        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
     if number < 1 or number > 2**63 - 1:
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {value!r}")
+        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
     return number
 
 

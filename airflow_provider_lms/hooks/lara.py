@@ -27,6 +27,7 @@ from airflow_provider_lms.http.auth import HeaderAuth
 from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import LmsError, LmsInputError, LmsNotFoundError, LmsValidationError
+from airflow_provider_lms.models.inputs import validate_id
 from airflow_provider_lms.models.lara import (
     DEFAULT_PORTAL_TIMEZONE,
     LaraCycle,
@@ -225,6 +226,9 @@ def as_member(field: str, value: Any) -> MemberRef:
     """A member reference from a user id string or a dict; raises :class:`LmsInputError` naming ``field``."""
     if isinstance(value, MemberRef):
         return value
+    if isinstance(value, str):
+        # The neutral id rules first: a length cap and no control characters, before any request.
+        validate_id(field, value)
     try:
         return MemberRef.model_validate(value)
     except ValidationError as exc:

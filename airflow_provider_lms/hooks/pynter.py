@@ -257,6 +257,11 @@ class PynterHook(LmsHook):
 
     def _answer_parser(self, method: str) -> Callable[[httpx.Response], SoapAnswer]:
         def parse(response: httpx.Response) -> SoapAnswer:
+            # A proxy's or load balancer's HTML error page is a broken answer, not a hostile document: its
+            # <!DOCTYPE html> would otherwise be refused as a DTD (never retried). A ValueError makes the
+            # core treat it as a malformed answer (retried for reads, looked up again for writes).
+            if response.headers.get("content-type", "").lower().startswith("text/html"):
+                raise ValueError(f"{method}: the answer is an HTML page, not a SOAP envelope")
             answer = parse_answer(response.content, platform=self.platform, method=method)
             if answer.success is False:
                 message = answer.error or "Success=false without an Error text"

@@ -15,6 +15,7 @@ fields, so a customer's extra columns are kept (``model_extra``), and empty stri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,9 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
+
+#: Characters XML 1.0 cannot carry (as refused by ``soap.escape_text``).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 __all__ = [
     "PYNTER_TZ",
@@ -265,6 +269,26 @@ class PynterEmployee(BaseModel):
     contract_start: datetime | None = None
     contract_end: datetime | None = None
     blocked: bool | None = None
+
+    @field_validator(
+        "external_id",
+        "first_name",
+        "insertion",
+        "family_name",
+        "email",
+        "phone_number",
+        "function_name",
+        "division_name",
+        "cost_centre",
+        "manager_external_id",
+    )
+    @classmethod
+    def _xml_text(cls, value: str | None) -> str | None:
+        # Refused here, before the first request (the look-up read), not only when the write's envelope
+        # is built: XML 1.0 cannot carry most control characters.
+        if value is not None and _NOT_IN_XML.search(value):
+            raise ValueError("contains a control character XML cannot carry")
+        return value
 
     @field_validator("email")
     @classmethod

@@ -50,7 +50,14 @@ def _status(value: Any, field: str, **overrides: Any) -> LaraStatusInput:
             merged.pop(key, None)
             merged.pop({"start_date": "startDate", "end_date": "endDate"}[key], None)
             merged[key] = override
-    return as_status(field, merged)
+    try:
+        return as_status(field, merged)
+    except LmsInputError as exc:
+        # A bad override is the DAG author's status_start_date / status_end_date: name that parameter.
+        for key, override in overrides.items():
+            if override not in (None, "") and key in str(exc):
+                raise LmsInputError(f"status_{key}", str(exc).removeprefix(f"invalid {exc.field}: ")) from None
+        raise
 
 
 class _LaraBulkOperator(LmsBulkOperator):

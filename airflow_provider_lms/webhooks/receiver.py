@@ -10,13 +10,13 @@ Mounted by :mod:`airflow_provider_lms.webhooks.plugin` at ``/lms-webhooks`` in t
 ``GET /lms-webhooks/health``                 liveness, no secrets
 ==========================================  ===============================================================
 
-Every delivery goes through the same steps, cheapest and least trusting first: platform configured
-(else 404), body at most ``max_body_bytes`` (else 413, read no further), signature (else 401; the body is
-not parsed before it is authenticated), JSON object (else 400), the platform's event model (else 422),
-then one asset event per delivery (a replay answers 200 ``duplicate`` and records nothing). Airflow does
-not authenticate plugin apps, which is why every route checks its own secret. Answers never echo a
-secret, a header or the body; the work is one small database transaction, far inside the platforms'
-10-second timeouts.
+Every delivery goes through the same steps, cheapest and least trusting first: platform configured (else
+404), a JSON content type when one is declared (else 415), body at most ``max_body_bytes`` (else 413,
+read no further), signature (else 401; the body is not parsed before it is authenticated), JSON object
+(else 400), the platform's event model (else 422), then one asset event per delivery (a replay answers
+200 ``duplicate`` and records nothing). Airflow does not authenticate plugin apps, which is why every
+route checks its own secret. Answers never echo a secret, a header or the body; the work is one small
+database transaction, far inside the platforms' 10-second timeouts.
 
 The asset event's ``extra`` is ``{"platform", "event", "delivery_key", "payload"}``, with the body as
 received in ``payload``.
@@ -96,6 +96,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _check_content_type(value: str | None) -> None:
+    """Refuse a body declared as something other than JSON (415), before reading it.
+
+    # ASSUMPTION: none of the three documents names the Content-Type of a delivery; every platform sends
+    # JSON, so ``application/json`` and ``*/*+json`` (any parameters) pass, and so does a delivery without
+    # the header (the body is still parsed as JSON after its signature is checked).
+    """
+    if value is None or not value.strip():
+        return
+    media = value.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise _Rejected(415, "content-type must be application/json")
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body.decode("utf-8"))
@@ -154,6 +168,7 @@ def create_webhook_app(
             secret = await anyio.to_thread.run_sync(secret_for, platform)
             if not secret:
                 raise _Rejected(404, f"{platform} webhooks are not configured on this Airflow")
+            _check_content_type(request.headers.get("content-type"))
             body = await _read_body(request, limit)
             if not verify(body, secret):
                 raise _Rejected(401, "invalid or missing signature")
