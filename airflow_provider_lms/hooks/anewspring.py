@@ -42,7 +42,7 @@ from airflow_provider_lms.models.anewspring import (
     parse_percent,
 )
 from airflow_provider_lms.models.inputs import ScoreRow, validate_id
-from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
+from airflow_provider_lms.models.state import NormalizedEnrollment
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -621,15 +621,6 @@ class ANewSpringHook(LmsHook):
         normalized.enrollment_id = f"{ref.learner_id}/{ref.course_id}"
         return normalized
 
-    @staticmethod
-    def _not_enrolled(ref: EnrollmentRef) -> NormalizedEnrollment:
-        return NormalizedEnrollment(
-            platform="aNewSpring",
-            state=EnrollmentState.NOT_ENROLLED,
-            learner_id=ref.learner_id,
-            course_id=ref.course_id,
-        )
-
     def get_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
         """The normalized state of a learner's subscription, from ``getResults/{userID}/{courseID}``.
 
@@ -639,7 +630,7 @@ class ANewSpringHook(LmsHook):
         try:
             body = self._get(path, params)
         except LmsNotFoundError:
-            return self._not_enrolled(ref)
+            return self.not_enrolled(ref.learner_id, ref.course_id)
         return self._normalize(ref, body)
 
     async def aget_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
@@ -649,5 +640,5 @@ class ANewSpringHook(LmsHook):
         try:
             body = await client.arequest("GET", path, params=params, parse=_json)
         except LmsNotFoundError:
-            return self._not_enrolled(ref)
+            return self.not_enrolled(ref.learner_id, ref.course_id)
         return self._normalize(ref, body)

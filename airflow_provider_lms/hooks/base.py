@@ -17,7 +17,7 @@ from airflow_provider_lms.http.client import ErrorParser, LmsHttpClient
 from airflow_provider_lms.http.config import ClientSettings
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsError, LmsInputError
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow, validate_id
-from airflow_provider_lms.models.state import NormalizedEnrollment
+from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
 
 if TYPE_CHECKING:
     import httpx
@@ -259,6 +259,12 @@ class LmsHook(BaseHook):
         """Award a learner the certificate of a program unless already awarded."""
         self.require("award_certificate")
         raise NotImplementedError
+
+    def not_enrolled(self, learner_id: str | None, course_id: str | None) -> NormalizedEnrollment:
+        """The answer for a learner the platform has no enrollment for (a sensor stops waiting on it)."""
+        return NormalizedEnrollment(
+            platform=self.platform, state=EnrollmentState.NOT_ENROLLED, learner_id=learner_id, course_id=course_id
+        )
 
     def get_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
         """The normalized state of one enrollment."""

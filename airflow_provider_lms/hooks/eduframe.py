@@ -33,7 +33,7 @@ from airflow_provider_lms.models.eduframe import (
     EnrollmentStatus,
 )
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
-from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
+from airflow_provider_lms.models.state import NormalizedEnrollment
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -503,15 +503,6 @@ class EduframeHook(LmsHook):
             return "id", _eduframe_id("enrollment_id", ref.enrollment_id)
         return "pair", (_eduframe_id("learner_id", ref.learner_id), _eduframe_id("course_id", ref.course_id))
 
-    @staticmethod
-    def _not_enrolled(ref: EnrollmentRef) -> NormalizedEnrollment:
-        return NormalizedEnrollment(
-            platform="Eduframe",
-            state=EnrollmentState.NOT_ENROLLED,
-            learner_id=ref.learner_id,
-            course_id=ref.course_id,
-        )
-
     def get_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
         """The normalized state of an enrollment, by id or by learner and planned course."""
         kind, key = self._resolve(ref)
@@ -519,14 +510,14 @@ class EduframeHook(LmsHook):
             try:
                 return self.get_enrollment(key).normalized()
             except LmsNotFoundError:
-                return self._not_enrolled(ref)
+                return self.not_enrolled(ref.learner_id, ref.course_id)
         canceled: EduframeEnrollment | None = None
         for enrollment in self.list_enrollments(student_id=key[0], planned_course_id=key[1]):
             if enrollment.status != "canceled":
                 return enrollment.normalized()
             canceled = enrollment
         # Only canceled enrollments: report that, so a sensor stops waiting instead of polling forever.
-        return canceled.normalized() if canceled else self._not_enrolled(ref)
+        return canceled.normalized() if canceled else self.not_enrolled(ref.learner_id, ref.course_id)
 
     async def aget_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
         """The async twin of :meth:`get_enrollment_state`, used by the deferrable trigger."""
@@ -536,7 +527,7 @@ class EduframeHook(LmsHook):
             try:
                 record = await client.arequest("GET", f"/enrollments/{key}", parse=_json)
             except LmsNotFoundError:
-                return self._not_enrolled(ref)
+                return self.not_enrolled(ref.learner_id, ref.course_id)
             return EduframeEnrollment.model_validate(record).normalized()
         params = {"student_id": key[0], "planned_course_id": key[1], "per_page": PER_PAGE}
         canceled: EduframeEnrollment | None = None
@@ -545,4 +536,4 @@ class EduframeHook(LmsHook):
             if enrollment.status != "canceled":
                 return enrollment.normalized()
             canceled = enrollment
-        return canceled.normalized() if canceled else self._not_enrolled(ref)
+        return canceled.normalized() if canceled else self.not_enrolled(ref.learner_id, ref.course_id)

@@ -54,7 +54,7 @@ from airflow_provider_lms.models.pynter import (
     PynterTraining,
     normalize_pynter,
 )
-from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
+from airflow_provider_lms.models.state import NormalizedEnrollment
 from airflow_provider_lms.soap import (
     CONTENT_TYPE,
     SoapAnswer,
@@ -531,12 +531,6 @@ class PynterHook(LmsHook):
         assert ref.learner_id is not None and ref.course_id is not None
         return ref.learner_id, _pynter_id("course_id", ref.course_id)
 
-    @staticmethod
-    def _not_enrolled(learner: str, module: int) -> NormalizedEnrollment:
-        return NormalizedEnrollment(
-            platform="Pynter", state=EnrollmentState.NOT_ENROLLED, learner_id=learner, course_id=str(module)
-        )
-
     def get_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
         """A person's standing in a course: the latest result decides (see :func:`normalize_pynter`).
 
@@ -553,7 +547,7 @@ class PynterHook(LmsHook):
             if started is None:
                 overview = next((o for o in self.courses_overview(learner) if o.ModuleId == module), None)
         except LmsNotFoundError:
-            return self._not_enrolled(learner, module)
+            return self.not_enrolled(learner, str(module))
         return normalize_pynter(learner, str(module), [], started, overview)
 
     async def aget_enrollment_state(self, ref: EnrollmentRef) -> NormalizedEnrollment:
@@ -571,5 +565,5 @@ class PynterHook(LmsHook):
                 contents = await self.acall("CoursesOverview", externalId=learner)
                 overview = next((o for o in _models(PynterCourseOverview, contents) if o.ModuleId == module), None)
         except LmsNotFoundError:
-            return self._not_enrolled(learner, module)
+            return self.not_enrolled(learner, str(module))
         return normalize_pynter(learner, str(module), [], started, overview)
