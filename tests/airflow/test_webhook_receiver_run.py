@@ -10,17 +10,9 @@ also when startup fails or times out.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +20,7 @@ import httpx
 import pytest
 
 from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
-from airflow_provider_lms.testing import AirflowRunner
+from tests.airflow.live import STARTUP_TIMEOUT, LiveAirflow, live_airflow
 
 pytestmark = pytest.mark.airflow
 
@@ -38,86 +30,25 @@ PLUVO_SECRET = "pluvo-whsec-5d1c9a7e3b"
 ANEWSPRING_SECRET = "ans-whsec-0b6f2e8d4a"
 PLUVO_URI = "lms://pluvo/TRAINING_FINISHED"
 ANEWSPRING_URI = "lms://anewspring/RESULT_UPDATED"
-STARTUP_TIMEOUT = 420.0  # a shared 2-core machine: Airflow's first start can be slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LiveAirflow:
-    airflow: AirflowRunner
-    url: str
-    logs: Path
-    processes: dict[str, subprocess.Popen[bytes]]
-
-    def healthy(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/lms-webhooks/health", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def restart_api_server(self) -> None:
-        _stop(self.processes["api-server"])
-        port = self.url.rsplit(":", 1)[1]
-        self.processes["api-server"] = _start(
-            self.airflow, self.logs, "api-server", "--host", "127.0.0.1", "--port", port
-        )
-        self.wait_for("the restarted API server", self.healthy, STARTUP_TIMEOUT)
-
-    def wait_for(self, what: str, check: Any, timeout: float = 180.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(1.0)
-        tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs.glob("*.log"))
-        raise AssertionError(f"timed out waiting for {what}\n{tails}")
-
-    def asset_events(self, uri: str) -> list[dict[str, Any]]:
-        rows = self.airflow.query(
-            "SELECT e.id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id",
-            uri,
-        )
-        return [{"id": i, "extra": json.loads(x) if isinstance(x, str) else x} for i, x in rows]
-
-    def all_asset_events(self) -> int:
-        return int(self.airflow.query("SELECT COUNT(*) FROM asset_event")[0][0])
-
-    def dag_runs(self, dag_id: str) -> list[tuple[str, str, str]]:
-        return [
-            tuple(r)
-            for r in self.airflow.query(
-                "SELECT run_id, run_type, state FROM dag_run WHERE dag_id = ? ORDER BY id", dag_id
-            )
-        ]
-
-
-def _start(airflow: AirflowRunner, logs: Path, *args: str) -> subprocess.Popen[bytes]:
-    log = (logs / f"{args[0]}.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "airflow", *args],
-        env=airflow.environment(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stopped as a whole below
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
+def _healthy(live: LiveAirflow) -> bool:
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        return httpx.get(f"{live.url}/lms-webhooks/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _asset_events(live: LiveAirflow, uri: str) -> list[dict[str, Any]]:
+    rows = live.airflow.query(
+        "SELECT e.id, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id",
+        uri,
+    )
+    return [{"id": i, "extra": json.loads(x) if isinstance(x, str) else x} for i, x in rows]
+
+
+def _all_asset_events(live: LiveAirflow) -> int:
+    return int(live.airflow.query("SELECT COUNT(*) FROM asset_event")[0][0])
 
 
 @pytest.fixture(scope="module")
@@ -125,45 +56,27 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveAirflow]:
     dags = tmp_path_factory.mktemp("dags")
     for name in DAGS:
         shutil.copy(ROOT / "example_dags" / name, dags / name)
-    logs = tmp_path_factory.mktemp("logs")
     home = tmp_path_factory.mktemp("airflow-home")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with AirflowRunner(dags, home=home) as airflow:
-        airflow.env.update(
-            {
-                "AIRFLOW_CONN_LMS_WEBHOOK_PLUVO": json.dumps({"conn_type": "generic", "password": PLUVO_SECRET}),
-                "AIRFLOW_CONN_LMS_WEBHOOK_ANEWSPRING": json.dumps(
-                    {"conn_type": "generic", "password": ANEWSPRING_SECRET}
-                ),
-                "AIRFLOW__LMS_WEBHOOKS__MAX_BODY_BYTES": "65536",
-                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-                "AIRFLOW__API__BASE_URL": url,
-                "AIRFLOW__API_AUTH__JWT_SECRET": "test-jwt-secret-9c1e7b",
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-                "AIRFLOW_VAR_LMS_ACHIEVEMENTS_REPORT": str(home / "achievements.jsonl"),
-            }
-        )
-        airflow.migrate()
-        processes: dict[str, subprocess.Popen[bytes]] = {}
-        try:
-            processes["api-server"] = _start(airflow, logs, "api-server", "--host", "127.0.0.1", "--port", str(port))
-            processes["dag-processor"] = _start(airflow, logs, "dag-processor")
-            processes["scheduler"] = _start(airflow, logs, "scheduler")
-            live = LiveAirflow(airflow, url, logs, processes)
-            live.wait_for("the API server with the plugin", live.healthy, STARTUP_TIMEOUT)
-            live.wait_for(
-                "the example DAGs' assets",
-                lambda: len(airflow.query("SELECT uri FROM asset WHERE uri LIKE 'lms://%'")) >= 2,
-                STARTUP_TIMEOUT,
-            )
-            yield live
-        finally:
-            for process in reversed(list(processes.values())):
-                _stop(process)
+    env = {
+        "AIRFLOW_CONN_LMS_WEBHOOK_PLUVO": json.dumps({"conn_type": "generic", "password": PLUVO_SECRET}),
+        "AIRFLOW_CONN_LMS_WEBHOOK_ANEWSPRING": json.dumps({"conn_type": "generic", "password": ANEWSPRING_SECRET}),
+        "AIRFLOW__LMS_WEBHOOKS__MAX_BODY_BYTES": "65536",
+        "AIRFLOW_VAR_LMS_ACHIEVEMENTS_REPORT": str(home / "achievements.jsonl"),
+    }
+
+    def ready(live: LiveAirflow) -> bool:
+        # The plugin answers, and the dag-processor has registered the example DAGs' assets.
+        return _healthy(live) and len(live.airflow.query("SELECT uri FROM asset WHERE uri LIKE 'lms://%'")) >= 2
+
+    with live_airflow(
+        dags,
+        home,
+        tmp_path_factory.mktemp("logs"),
+        components=("api-server", "dag-processor", "scheduler"),
+        env=env,
+        ready=ready,
+    ) as running:
+        yield running
 
 
 def _training_finished(n: int) -> dict[str, Any]:
@@ -181,7 +94,7 @@ def _training_finished(n: int) -> dict[str, Any]:
 def test_signed_deliveries_become_one_asset_event_each_and_bad_ones_none(live: LiveAirflow):
     pluvo_url = f"{live.url}/lms-webhooks/pluvo"
     anewspring_url = f"{live.url}/lms-webhooks/anewspring"
-    before = live.all_asset_events()
+    before = _all_asset_events(live)
 
     with WebhookSender("pluvo", PLUVO_SECRET, backoff=0.05) as pluvo:
         delivery = pluvo.sign(pluvo_url, _training_finished(1))
@@ -219,10 +132,10 @@ def test_signed_deliveries_become_one_asset_event_each_and_bad_ones_none(live: L
     with WebhookSender("anewspring", "wrong", max_attempts=1) as forger:
         assert forger.send(anewspring_url, {"event": "RESULT_UPDATED", "userID": "u-18"}).statuses == [401]
 
-    pluvo_events = live.asset_events(PLUVO_URI)
-    anewspring_events = live.asset_events(ANEWSPRING_URI)
+    pluvo_events = _asset_events(live, PLUVO_URI)
+    anewspring_events = _asset_events(live, ANEWSPRING_URI)
     assert len(pluvo_events) == 1 and len(anewspring_events) == 1
-    assert live.all_asset_events() == before + 2
+    assert _all_asset_events(live) == before + 2
     extra = pluvo_events[0]["extra"]
     assert extra["platform"] == "pluvo" and extra["event"] == "TRAINING_FINISHED"
     assert extra["payload"] == _training_finished(1)
@@ -235,7 +148,7 @@ def test_signed_deliveries_become_one_asset_event_each_and_bad_ones_none(live: L
 
 def test_the_pluvo_event_starts_a_run_of_the_scheduled_dag(live: LiveAirflow):
     dag_id = "lms_pluvo_training_finished_report"
-    if not live.asset_events(PLUVO_URI):
+    if not _asset_events(live, PLUVO_URI):
         with WebhookSender("pluvo", PLUVO_SECRET) as pluvo:
             pluvo.send(f"{live.url}/lms-webhooks/pluvo", _training_finished(1))
     runs = live.wait_for(f"a run of {dag_id}", lambda: live.dag_runs(dag_id), 240)
@@ -251,9 +164,11 @@ def test_the_pluvo_event_starts_a_run_of_the_scheduled_dag(live: LiveAirflow):
 
 
 def test_a_replay_after_an_api_server_restart_is_still_caught(live: LiveAirflow):
-    before = live.all_asset_events()
-    live.restart_api_server()
+    before = _all_asset_events(live)
+    port = live.url.rsplit(":", 1)[1]
+    live.restart("api-server", "--host", "127.0.0.1", "--port", port)
+    live.wait_for("the restarted API server with the plugin", lambda: _healthy(live), STARTUP_TIMEOUT)
     with WebhookSender("pluvo", PLUVO_SECRET, backoff=0.05) as pluvo:
         replay = pluvo.send(f"{live.url}/lms-webhooks/pluvo", _training_finished(1))
     assert json.loads(replay.last_body)["status"] == "duplicate", replay
-    assert live.all_asset_events() == before
+    assert _all_asset_events(live) == before
