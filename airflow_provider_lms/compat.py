@@ -49,6 +49,6 @@ def backport_portless_test_connection_fix() -> bool:
         return False
     if current is _same_endpoint or current(0, None):
         return False  # already applied, or this Airflow has the upstream fix
-    routes._same_endpoint = _same_endpoint
+    setattr(routes, "_same_endpoint", _same_endpoint)  # noqa: B010 - a module of Airflow, typed as ModuleType
     log.info("airflow-provider-lms: applied the fix of apache/airflow#73298 (Test button on port-less connections)")
     return True
