@@ -12,8 +12,8 @@ from airflow.providers_manager import ProvidersManager
 CONN_TYPES = {"eduframe", "anewspring", "pluvo", "pynter", "lara"}
 
 
-def _cli(*args: str, tmp_path) -> str:
-    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+def _cli(*args: str, tmp_path, env: dict[str, str] | None = None) -> str:
+    env = {"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **(env or {})}
     done = subprocess.run(
         [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env, timeout=300, check=False
     )
@@ -63,3 +63,16 @@ def test_field_behaviour_relabels_the_standard_fields(manager):
     assert "host" in behaviours["eduframe"]["hidden_fields"]
     assert behaviours["pluvo"]["relabeling"] == {"login": "OAuth2 client id", "password": "OAuth2 client secret"}
     assert "password" in behaviours["lara"]["hidden_fields"]
+
+
+def test_airflow_connections_get_shows_each_type_with_its_extras(tmp_path):
+    from airflow_provider_lms.testing import sandbox_connection_env
+
+    env = sandbox_connection_env("http://127.0.0.1:9")
+    for conn_type in sorted(CONN_TYPES):
+        expected = json.loads(env[f"AIRFLOW_CONN_{conn_type.upper()}_DEFAULT"])
+        output = _cli("connections", "get", f"{conn_type}_default", "-o", "json", tmp_path=tmp_path, env=env)
+        [shown] = json.loads(output)
+        assert shown["conn_type"] == conn_type
+        assert shown["extra_dejson"] == expected["extra"]
+        assert shown["extra_dejson"]["base_url"].startswith("http://127.0.0.1:9/")
