@@ -2,62 +2,105 @@
 """Developer entry point; needs nothing but Python 3.10+.
 
     python dev.py demo     # the example DAG end-to-end in a real Airflow against the sandbox
-    python dev.py test     # ruff, mypy and the whole test suite
+    python dev.py test     # ruff, mypy, then the whole test suite on the newest Airflow 3.x and on 3.2.0
+                           #   (--airflow newest|oldest to run one; pytest arguments may follow)
     python dev.py bench    # the benchmarks under benchmarks/ (installs the `bench` extra on first use)
     python dev.py soak     # the long fault-injection runs the test command skips
     python dev.py sandbox  # serve the sandbox in the foreground on http://127.0.0.1:8765
 
-The first run creates ``.venv/`` and installs the project with its test extras into it; later runs
-reuse it and reinstall only when pyproject.toml changed.
+The first run creates ``.venv/`` (newest Airflow) and installs the project with its test extras into it;
+``test`` also creates ``.venv-airflow-3.2.0/`` for the oldest Airflow we support, and installs Debian's
+Chromium for the browser test when it is missing (as root, or with sudo). Later runs reuse them and
+reinstall only when pyproject.toml changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+#: The oldest Airflow we support (pyproject.toml: apache-airflow>=3.2.0); `test` runs the suite on it too.
+OLDEST_AIRFLOW = "3.2.0"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _python(venv_dir: Path) -> Path:
+    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+
+
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".installed-from"
+PYTHON = _python(VENV)
 
 
 def _say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def ensure_venv(extras: str = "test") -> None:
-    """Create .venv and install the project (editable, with ``extras``) when needed."""
+def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str | None = None) -> Path:
+    """Create ``venv_dir`` and install the project (editable, with ``extras``) when needed; its Python.
+
+    :param airflow: an exact Airflow version to install instead of the newest one pyproject.toml allows.
+    """
     if sys.version_info < (3, 10):  # noqa: UP036 - this file runs under whatever python3 the machine has
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    installed_hash, _, installed_extras = STAMP.read_text().partition("\n") if STAMP.exists() else ("", "", "")
+    python, stamp = _python(venv_dir), venv_dir / ".installed-from"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + (airflow or "")
+    installed_hash, _, installed_extras = stamp.read_text().partition("\n") if stamp.exists() else ("", "", "")
     have = set(installed_extras.split(","))
     # Reinstall only when pyproject.toml changed or an extra is missing (bench on top of test, say).
-    if PYTHON.exists() and installed_hash.strip() == wanted and set(extras.split(",")) <= have:
-        return
+    if python.exists() and installed_hash.strip() == wanted and set(extras.split(",")) <= have:
+        return python
     extras = ",".join(sorted((have | set(extras.split(","))) - {""})) if installed_hash.strip() == wanted else extras
-    if not PYTHON.exists():
-        _say(f"creating {VENV}")
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    _say("installing airflow-provider-lms with its test dependencies (first run: about a minute)")
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"], check=True)
-    STAMP.write_text(f"{wanted}\n{extras}")
+    if not python.exists():
+        _say(f"creating {venv_dir}")
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+    which = f"Airflow {airflow}" if airflow else "the newest Airflow 3.x"
+    _say(f"installing airflow-provider-lms with its {extras} dependencies and {which} (first run: a few minutes)")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    pins = [f"apache-airflow=={airflow}"] if airflow else []
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]", *pins], check=True)
+    stamp.write_text(f"{wanted}\n{extras}")
+    return python
 
 
-def run(*args: str) -> int:
-    """Run a command with the venv's Python, from the project root."""
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser test when it is missing (the test says so if this fails)."""
+    if Path(CHROMIUM).exists() or os.environ.get("LMS_CHROMIUM") or os.environ.get("LMS_SKIP_BROWSER_TESTS") == "1":
+        return
+    if not shutil.which("apt-get"):
+        _say("no apt-get: install Chromium yourself and set LMS_CHROMIUM, or set LMS_SKIP_BROWSER_TESTS=1")
+        return
+    sudo = [] if os.name != "nt" and os.geteuid() == 0 else ["sudo", "-n"]
+    _say("installing Debian's chromium for the browser test (apt-get, about half a minute)")
+    install = [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+        # A fresh machine may have no package lists yet.
+        subprocess.run([*sudo, "apt-get", "update", "-q"], env=env, check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
+
+
+def run(*args: str, python: Path = PYTHON) -> int:
+    """Run a command with a venv's Python, from the project root."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env, check=False).returncode
+    return subprocess.run([str(python), *args], cwd=ROOT, env=env, check=False).returncode
 
 
 def cmd_test(extra: list[str]) -> int:
+    which = "both"
+    for arg in list(extra):
+        if arg.startswith("--airflow="):
+            which = arg.split("=", 1)[1]
+            extra.remove(arg)
+    if which not in ("both", "newest", "oldest"):
+        print(f"--airflow must be newest, oldest or both, not {which!r}")
+        return 2
     for step in (
         ["-m", "ruff", "check", "."],
         ["-m", "ruff", "format", "--check", "."],
@@ -66,8 +109,22 @@ def cmd_test(extra: list[str]) -> int:
         _say("running " + " ".join(step[1:]))
         if (code := run(*step)) != 0:
             return code
-    _say("running the test suite")
-    return run("-m", "pytest", *(extra or ["-q"]))
+    ensure_chromium()
+    failed = []
+    if which in ("both", "newest"):
+        _say("running the test suite on the newest Airflow")
+        run("-c", "import airflow; print('[dev] Airflow', airflow.__version__)")
+        if run("-m", "pytest", *(extra or ["-q"])) != 0:
+            failed.append("newest")
+    if which in ("both", "oldest"):
+        python = ensure_venv("test", ROOT / f".venv-airflow-{OLDEST_AIRFLOW}", OLDEST_AIRFLOW)
+        _say(f"running the test suite on the oldest supported Airflow, {OLDEST_AIRFLOW}")
+        if run("-m", "pytest", *(extra or ["-q"]), python=python) != 0:
+            failed.append(OLDEST_AIRFLOW)
+    if failed:
+        _say("the test suite failed on Airflow " + " and ".join(failed))
+        return 1
+    return 0
 
 
 def main(argv: list[str]) -> int:
