@@ -3,6 +3,10 @@
 ``sandbox_server`` starts one ``SandboxServer`` per test session (real HTTP, a background thread);
 ``sandbox`` hands it to a test freshly reset: seeded demo data, no faults, empty request log, default
 rate limit, real clock.
+
+Every run also loads the secrets guard (``tests/faults/secrets_guard.py``): the session fails when any
+secret the suite uses shows up in a test's output, a failure, an Airflow command's output, or the task logs
+and metadata databases the tests left under pytest's temporary folder.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_lms.sandbox import SandboxServer
+
+pytest_plugins = ["tests.faults.secrets_guard"]
 
 
 @pytest.fixture(scope="session")

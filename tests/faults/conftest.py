@@ -36,6 +36,13 @@ def ctx() -> dict[str, Any]:
     return {"ti": FakeTI()}
 
 
+def count_faults(snapshot: dict[str, Any]) -> None:
+    """Add a ``GET /_sandbox/faults`` snapshot to the figures: the total and each kind."""
+    FIGURES["faults injected"] += snapshot["injected_total"]
+    for kind, n in snapshot["injected"].items():
+        FIGURES[f"faults injected, {kind}"] += n
+
+
 def control(sandbox: SandboxServer, method: str, path: str, **kwargs: Any) -> httpx.Response:
     response = httpx.request(method, f"{sandbox.control_url}{path}", timeout=30, **kwargs)
     response.raise_for_status()
