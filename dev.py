@@ -50,7 +50,8 @@ def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str | None
     if sys.version_info < (3, 10):  # noqa: UP036 - this file runs under whatever python3 the machine has
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
     python, stamp = _python(venv_dir), venv_dir / ".installed-from"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + (airflow or "")
+    inputs = [ROOT / "pyproject.toml"] + ([ROOT / "constraints" / f"airflow-{airflow}.txt"] if airflow else [])
+    wanted = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
     installed_hash, _, installed_extras = stamp.read_text().partition("\n") if stamp.exists() else ("", "", "")
     have = set(installed_extras.split(","))
     # Reinstall only when pyproject.toml changed or an extra is missing (bench on top of test, say).
@@ -63,7 +64,9 @@ def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str | None
     which = f"Airflow {airflow}" if airflow else "the newest Airflow 3.x"
     _say(f"installing airflow-provider-lms with its {extras} dependencies and {which} (first run: a few minutes)")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    pins = [f"apache-airflow=={airflow}"] if airflow else []
+    # An exact Airflow comes with the pins it needs (constraints/airflow-<version>.txt), in Airflow's own
+    # manner of installing a release with its constraints.
+    pins = ["-c", str(ROOT / "constraints" / f"airflow-{airflow}.txt"), f"apache-airflow=={airflow}"] if airflow else []
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]", *pins], check=True)
     stamp.write_text(f"{wanted}\n{extras}")
     return python

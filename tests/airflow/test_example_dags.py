@@ -21,7 +21,10 @@ def test_no_import_errors(dagbag):
 
 
 def test_every_example_dag_is_documented_and_tagged(dagbag):
-    for dag_id, dag in dagbag.dags.items():
+    ours = {i: d for i, d in dagbag.dags.items() if Path(d.fileloc).parent == EXAMPLES}
+    assert len(ours) == len(list(EXAMPLES.glob("*.py")))
+    # Airflow 3.2's DagBag adds Airflow's own examples when load_examples is on: those are not ours.
+    for dag_id, dag in ours.items():
         assert dag.doc_md or dag.description, dag_id
         assert "example" in dag.tags and "lms" in dag.tags, dag_id
 
