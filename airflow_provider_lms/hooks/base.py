@@ -7,6 +7,7 @@ once with a message that names the platforms that have it.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseHook
@@ -106,6 +107,10 @@ class LmsHook(BaseHook):
         self._async_transport = async_transport
         self._client: LmsHttpClient | None = None
         self._aclient: LmsHttpClient | None = None
+        # Bulk operators call the hook from several threads. Reading the connection in a real Airflow worker
+        # talks to the task supervisor over one channel, and task SDK 1.2 (Airflow 3.2) garbles its frames
+        # when two threads use it at once (the task hangs and its memory grows). One thread at a time.
+        self._client_lock = threading.Lock()
 
     # -- connection -> client ---------------------------------------------------------------------------
     @staticmethod
@@ -160,9 +165,11 @@ class LmsHook(BaseHook):
         )
 
     def get_conn(self) -> LmsHttpClient:
-        """The sync client, built from the connection on first use."""
+        """The sync client, built from the connection on first use (once, whichever thread asks first)."""
         if self._client is None:
-            self._client = self.build_client(self.get_connection(self.lms_conn_id))
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self.build_client(self.get_connection(self.lms_conn_id))
         return self._client
 
     async def aget_conn(self) -> LmsHttpClient:

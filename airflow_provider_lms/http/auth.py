@@ -14,6 +14,10 @@ from airflow_provider_lms.http.errors import LmsAuthenticationError, LmsTranspor
 __all__ = ["BearerAuth", "HeaderAuth", "OAuth2ClientCredentials", "mask"]
 
 
+# mask_secret() sends the secret to the task supervisor; from one thread at a time (see LmsHook._client_lock).
+_MASK_LOCK = threading.Lock()
+
+
 def mask(secret: str | None) -> None:
     """Register a secret obtained at run time with Airflow's log masker.
 
@@ -26,7 +30,8 @@ def mask(secret: str | None) -> None:
         from airflow.sdk.log import mask_secret
     except ImportError:  # pragma: no cover - Airflow is a hard dependency, this is belt and braces
         return
-    mask_secret(secret)
+    with _MASK_LOCK:
+        mask_secret(secret)
 
 
 class HeaderAuth(httpx.Auth):

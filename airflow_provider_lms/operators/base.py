@@ -68,6 +68,10 @@ class LmsBulkOperator(BaseOperator):
             raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
         hook = self.hook
         hook.require(self.capability)
+        # Read the connection here, in the task's own thread, before the bulk runner starts its threads:
+        # in a real worker that read goes through the task supervisor, which is safest from one thread.
+        # Builds the client only; no request is sent.
+        hook.get_conn()
         return hook
 
     def parse_learners(self, hook: LmsHook, values: Any, field: str = "learner_ids") -> list[str]:
