@@ -14,10 +14,6 @@ from airflow_provider_lms.http.errors import LmsAuthenticationError, LmsTranspor
 __all__ = ["BearerAuth", "HeaderAuth", "OAuth2ClientCredentials", "mask"]
 
 
-# mask_secret() sends the secret to the task supervisor; from one thread at a time (see LmsHook._client_lock).
-_MASK_LOCK = threading.Lock()
-
-
 def mask(secret: str | None) -> None:
     """Register a secret obtained at run time with Airflow's log masker.
 
@@ -30,8 +26,11 @@ def mask(secret: str | None) -> None:
         from airflow.sdk.log import mask_secret
     except ImportError:  # pragma: no cover - Airflow is a hard dependency, this is belt and braces
         return
-    with _MASK_LOCK:
-        mask_secret(secret)
+    # No lock here, though the call talks to the supervisor: in the triggerer it suspends this trigger and
+    # lets the others run on the same thread, so a thread lock held across it deadlocks the event loop
+    # (seen: "TriggerRunner subprocess event loop appears deadlocked"). Bulk threads never get here at the
+    # same time: their connection is read once, up front (LmsBulkOperator.prepare_hook).
+    mask_secret(secret)
 
 
 class HeaderAuth(httpx.Auth):
