@@ -9,8 +9,10 @@ behave the same; the async side serves deferrable triggers.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
+import http.cookiejar
 import logging
 import ssl
 import threading
@@ -128,6 +130,17 @@ def _retry_reason(exc: BaseException) -> str:
     return str(status) if status else type(exc).__name__
 
 
+#: Most connections one sync pool holds; more are split over several pools (``LmsHttpClient._borrow_sync_client``).
+CONNECTIONS_PER_POOL = 4
+
+
+def _pool_sizes(max_connections: int) -> list[int]:
+    """Split ``max_connections`` over pools of at most :data:`CONNECTIONS_PER_POOL`, sizes differing by one."""
+    pools = -(-max_connections // CONNECTIONS_PER_POOL)
+    base, extra = divmod(max_connections, pools)
+    return [base + 1 if i < extra else base for i in range(pools)]
+
+
 @functools.lru_cache(maxsize=1)
 def _shared_ssl_context() -> ssl.SSLContext:
     """One verifying TLS context for every client in the process.
@@ -137,6 +150,18 @@ def _shared_ssl_context() -> ssl.SSLContext:
     paid that 1,000 times (benchmarks/scenario_waiting.py); a shared, read-only context costs it once.
     """
     return httpx.create_ssl_context()
+
+
+def _unlink_stream(response: httpx.Response) -> None:
+    """Break the cycle between a read response and its stream, so that refcounting frees it at once.
+
+    httpx binds each response's stream to the response (``BoundSyncStream``), a reference cycle that holds
+    the body and ~45 objects per request until the cyclic GC runs; with Airflow's large heap, full
+    collections are rare, so paging 500,000 records grew the client's peak heap with the page count
+    (benchmarks/RESULTS.md). The body is already read (``response.content``), so the stream is spent.
+    """
+    if response.is_stream_consumed and response.is_closed:
+        response.stream = httpx.ByteStream(response.content)
 
 
 class LmsHttpClient:
@@ -172,9 +197,21 @@ class LmsHttpClient:
         self._error_parser = error_parser or _default_error_parser
         self._transport = transport
         self._async_transport = async_transport
-        self._client: httpx.Client | None = None
+        # Several small sync pools instead of one big one: httpcore checks every pooled connection
+        # (a poll() syscall each, and an O(n^2) idle count) twice per request, under the pool's lock, so
+        # one pool of 32 connections cost ~1.2 ms of CPU per request against ~0.6 ms for a pool of 4
+        # (benchmarks/RESULTS.md). An injected transport gets one pool.
+        sizes = [settings.max_connections] if transport is not None else _pool_sizes(settings.max_connections)
+        self._pool_sizes = sizes
+        self._clients: list[httpx.Client | None] = [None] * len(sizes)
+        # Requests in flight per pool. A request only goes to a pool with a free connection, so httpcore never
+        # queues one: with requests queued, httpcore 1.0 can close a connection it has just handed to another
+        # thread ("Bad file descriptor", read timeouts), which more threads than connections used to trigger.
+        self._in_flight = [0] * len(sizes)
+        self._slots = threading.Condition(threading.Lock())
+        # One cookie jar for every pool, so they behave as one client would.
+        self._cookies = http.cookiejar.CookieJar()
         self._aclient: httpx.AsyncClient | None = None
-        self._client_lock = threading.Lock()
         self.limiter: SlidingWindowLimiter | None = None
         if settings.rate_limit_requests:
             self.limiter = limiter_for(
@@ -182,25 +219,64 @@ class LmsHttpClient:
             )
 
     # -- clients -----------------------------------------------------------------------------------
-    def _client_kwargs(self) -> dict[str, Any]:
+    def _client_kwargs(self, max_connections: int | None = None) -> dict[str, Any]:
         s = self.settings
+        size = s.max_connections if max_connections is None else max_connections
         return {
             "auth": self._auth,
             "headers": self._headers,
             "timeout": httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            "limits": httpx.Limits(max_connections=s.max_connections, max_keepalive_connections=s.max_connections),
+            "limits": httpx.Limits(max_connections=size, max_keepalive_connections=size),
             "verify": _shared_ssl_context() if s.verify_ssl else False,
             # Never follow redirects: a redirect to another host would carry our credentials along.
             "follow_redirects": False,
         }
 
+    def _pool_client(self, index: int) -> httpx.Client:
+        """Pool ``index``'s client, created on first use (call with ``self._slots`` held)."""
+        client = self._clients[index]
+        if client is None:
+            client = self._clients[index] = httpx.Client(
+                transport=self._transport, cookies=self._cookies, **self._client_kwargs(self._pool_sizes[index])
+            )
+        return client
+
+    @contextlib.contextmanager
+    def _borrow_sync_client(self) -> Iterator[httpx.Client]:
+        """A sync client with a free connection, held for one request.
+
+        Waits up to the pool timeout (``settings.timeout``) when all ``max_connections`` are busy, then
+        raises ``httpx.PoolTimeout`` as httpx itself would.
+        """
+        with self._slots:
+            deadline: float | None = None
+            while True:
+                index = next((i for i, n in enumerate(self._in_flight) if n < self._pool_sizes[i]), None)
+                if index is not None:
+                    break
+                now = time.monotonic()
+                deadline = now + self.settings.timeout if deadline is None else deadline
+                if now >= deadline:
+                    raise httpx.PoolTimeout("no free connection within the pool timeout")
+                self._slots.wait(deadline - now)
+            self._in_flight[index] += 1
+            client = self._pool_client(index)
+        try:
+            yield client
+        finally:
+            with self._slots:
+                self._in_flight[index] -= 1
+                self._slots.notify()
+
     @property
     def sync_client(self) -> httpx.Client:
-        """The pooled sync client, created on first use and shared by threads."""
-        with self._client_lock:
-            if self._client is None:
-                self._client = httpx.Client(transport=self._transport, **self._client_kwargs())
-            return self._client
+        """The first pool's sync client, for a caller that needs an ``httpx.Client`` itself.
+
+        :meth:`request` spreads requests over ``max_connections / CONNECTIONS_PER_POOL`` such clients
+        (sharing auth, headers and cookies); requests sent here bypass that and the retries.
+        """
+        with self._slots:
+            return self._pool_client(0)
 
     @property
     def async_client(self) -> httpx.AsyncClient:
@@ -210,10 +286,12 @@ class LmsHttpClient:
         return self._aclient
 
     def close(self) -> None:
-        """Close the sync client's connections."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Close the sync clients' connections."""
+        with self._slots:
+            clients, self._clients = self._clients, [None] * len(self._pool_sizes)
+        for client in clients:
+            if client is not None:
+                client.close()
 
     async def aclose(self) -> None:
         """Close the async client's connections."""
@@ -330,6 +408,7 @@ class LmsHttpClient:
         raise cls(reason.lower(), **kwargs)
 
     def _finish(self, response: httpx.Response, method: str, path: str, parse: Callable[[httpx.Response], T] | None):
+        _unlink_stream(response)
         self.raise_for_response(response, method, path)
         if parse is None:
             return response
@@ -383,7 +462,8 @@ class LmsHttpClient:
                 if self.limiter is not None:
                     self.limiter.acquire()
                 try:
-                    response = self.sync_client.request(method, url, **send)
+                    with self._borrow_sync_client() as client:
+                        response = client.request(method, url, **send)
                 except httpx.HTTPError as exc:
                     raise self._transport_error(exc, method, url.path) from None
                 return self._finish(response, method, url.path, parse)
