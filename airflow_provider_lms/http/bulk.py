@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -184,17 +184,32 @@ class BulkRunner:
                 outcomes[index] = outcome
                 counts[outcome.status] += 1
 
+        # A fixed set of workers takes the next index from a shared counter, rather than one future per
+        # item: waiting on 5,000 futures (FIRST_COMPLETED) after every completion cost O(n) per item, O(n^2)
+        # in all, on the thread that holds the GIL the workers need (benchmarks/RESULTS.md).
+        next_index = iter(range(total))
+        stop = threading.Event()
+
+        def worker() -> None:
+            while not stop.is_set():
+                with lock:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                try:
+                    work(index)
+                except BaseException:
+                    stop.set()  # work() records the items' failures; this is our own bug: stop taking items
+                    raise
+
         self.log.info("%s: starting %d items with concurrency %d", operation, total, self.concurrency)
-        last_report = started
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"lms-{operation}") as pool:
-            pending: set[Future[None]] = {pool.submit(work, i) for i in range(total)}
+            pending: set[Future[None]] = {pool.submit(worker) for _ in range(min(self.concurrency, total))}
             while pending:
-                finished, pending = wait(pending, timeout=self.progress_interval, return_when=FIRST_COMPLETED)
+                finished, pending = wait(pending, timeout=self.progress_interval)
                 for fut in finished:
-                    fut.result()  # work() records its own failures; this surfaces only our own bugs
-                now = time.monotonic()
-                if pending and now - last_report >= self.progress_interval:
-                    last_report = now
+                    fut.result()  # surfaces only our own bugs
+                if pending:
                     with lock:
                         finished_n = sum(counts.values())
                         failed_n = counts[ItemStatus.FAILED]
@@ -205,7 +220,7 @@ class BulkRunner:
                         total,
                         100 * finished_n // max(total, 1),
                         failed_n,
-                        now - started,
+                        time.monotonic() - started,
                     )
 
         final = [o for o in outcomes if o is not None]
