@@ -530,6 +530,8 @@ class EduframeState:
         # Enrollment ids per student, ascending: the hook looks up (student, course) before every order,
         # and a scan of every enrollment per request made large benchmarks measure the sandbox, not the client.
         self.enrollment_ids_by_student: dict[int, list[int]] = {}
+        # The same per planned course: paging through a course's enrollments reads one page per request.
+        self.enrollment_ids_by_course: dict[int, list[int]] = {}
         self.program_enrollments: dict[int, EfProgramEnrollment] = {}
         self.orders: dict[int, EfOrder] = {}
         self.grades: dict[int, EfGrade] = {}
@@ -751,6 +753,7 @@ class EduframeState:
                 updated_at=now,
             )
             self.enrollment_ids_by_student.setdefault(seeded.student_id, []).append(enrollment_id)
+            self.enrollment_ids_by_course.setdefault(seeded.planned_course_id, []).append(enrollment_id)
             ids.append(enrollment_id)
         return ids
 
@@ -1190,6 +1193,7 @@ class EduframeState:
         )
         self.enrollments[enrollment_id] = enrollment
         self.enrollment_ids_by_student.setdefault(enrollment.student_id, []).append(enrollment_id)
+        self.enrollment_ids_by_course.setdefault(enrollment.planned_course_id, []).append(enrollment_id)
         return enrollment
 
     def create_order(self, body: OrderCreate) -> EfOrder:
@@ -1649,19 +1653,32 @@ def _page_url(request: Request, cursor: str) -> str:
     return str(request.url.replace(query=urlencode(pairs)))
 
 
-def paginate(request: Request, items: Sequence[T], key: Callable[[T], int]) -> tuple[list[T], dict[str, str]]:
-    """Cut one page out of ``items`` (sorted by ``key`` ascending) and build its ``Link`` header.
-
-    The cursor is the base64url-encoded last (or, for ``prev``, first) key seen, so a page boundary does
-    not shift when records are appended while a client pages through.
-    """
+def _per_page(request: Request) -> int:
     per_page = _int_param(request, "per_page")
     if per_page is None:
         per_page = DEFAULT_PER_PAGE
     if per_page < 1:
         raise _bad_request("per_page", "must be greater than or equal to 1")
     # ASSUMPTION: per_page above the documented maximum of 100 is clamped to 100, not rejected.
-    per_page = min(per_page, MAX_PER_PAGE)
+    return min(per_page, MAX_PER_PAGE)
+
+
+def _links(request: Request, next_after: int | None, prev_before: int | None) -> dict[str, str]:
+    links: list[str] = []
+    if next_after is not None:
+        links.append(f'<{_page_url(request, _encode_cursor({"after": next_after}))}>; rel="next"')
+    if prev_before is not None:
+        links.append(f'<{_page_url(request, _encode_cursor({"before": prev_before}))}>; rel="prev"')
+    return {"Link": ", ".join(links)} if links else {}
+
+
+def paginate(request: Request, items: Sequence[T], key: Callable[[T], int]) -> tuple[list[T], dict[str, str]]:
+    """Cut one page out of ``items`` (sorted by ``key`` ascending) and build its ``Link`` header.
+
+    The cursor is the base64url-encoded last (or, for ``prev``, first) key seen, so a page boundary does
+    not shift when records are appended while a client pages through.
+    """
+    per_page = _per_page(request)
 
     keys = [key(item) for item in items]
     cursor = request.query_params.get("cursor")
@@ -1682,13 +1699,74 @@ def paginate(request: Request, items: Sequence[T], key: Callable[[T], int]) -> t
         end = min(start + per_page, len(keys))
 
     window = list(items[start:end])
-    links: list[str] = []
-    if end < len(keys) and window:
-        links.append(f'<{_page_url(request, _encode_cursor({"after": keys[end - 1]}))}>; rel="next"')
-    if start > 0:
-        before = keys[start] if start < len(keys) else keys[-1] + 1
-        links.append(f'<{_page_url(request, _encode_cursor({"before": before}))}>; rel="prev"')
-    return window, ({"Link": ", ".join(links)} if links else {})
+    next_after = keys[end - 1] if end < len(keys) and window else None
+    prev_before = (keys[start] if start < len(keys) else keys[-1] + 1) if start > 0 else None
+    return window, _links(request, next_after, prev_before)
+
+
+def paginate_ids(
+    request: Request, ids: Sequence[int], lookup: Callable[[int], T | None]
+) -> tuple[list[T], dict[str, str]] | None:
+    """:func:`paginate` over ``[lookup(i) for i in ids]`` without the ``None`` results, built lazily.
+
+    ``ids`` are ascending and are the records' keys. Only the records of the page (and the nearest match on
+    either side, for the links) are looked up, so paging through n records costs O(n) in all instead of
+    O(n) per page. Returns None for a deprecated ``page`` beyond the first (the caller falls back to
+    :func:`paginate`, which counts offsets).
+    """
+    per_page = _per_page(request)
+
+    def any_match(index: int, step: int) -> int | None:
+        """The key of the nearest match at ``index``, ``index + step``, ... within ``ids``, or None."""
+        while 0 <= index < len(ids):
+            if lookup(ids[index]) is not None:
+                return ids[index]
+            index += step
+        return None
+
+    window: list[T] = []
+    keys: list[int] = []
+    cursor = request.query_params.get("cursor")
+    position = _decode_cursor(cursor) if cursor else None
+    if position is not None and "before" in position:
+        # The last per_page matches before the cursor (ascending); ids[index + 1:end] have been looked at.
+        end = bisect.bisect_left(ids, position["before"])
+        index = end - 1
+        while index >= 0 and len(window) < per_page:
+            record = lookup(ids[index])
+            if record is not None:
+                window.append(record)
+                keys.append(ids[index])
+            index -= 1
+        window.reverse()
+        keys.reverse()
+        next_after = keys[-1] if window and any_match(end, 1) is not None else None
+        prev_before = keys[0] if window and any_match(index, -1) is not None else None
+        return window, _links(request, next_after, prev_before)
+
+    if position is None:
+        # ``page`` is deprecated but still accepted: plain offset paging (only page 1 is cheap here).
+        page = _int_param(request, "page") or 1
+        if page < 1:
+            raise _bad_request("page", "must be greater than or equal to 1")
+        if page > 1:
+            return None
+        start = 0
+    else:
+        start = bisect.bisect_right(ids, position["after"])
+    index = start
+    while index < len(ids) and len(window) < per_page:
+        record = lookup(ids[index])
+        if record is not None:
+            window.append(record)
+            keys.append(ids[index])
+        index += 1
+    next_after = keys[-1] if window and any_match(index, 1) is not None else None
+    prev_before = None
+    last_before = any_match(start - 1, -1)
+    if last_before is not None:
+        prev_before = keys[0] if window else last_before + 1
+    return window, _links(request, next_after, prev_before)
 
 
 def _list_response(
@@ -1856,18 +1934,29 @@ def create_eduframe_router(state: SandboxState) -> APIRouter:
         planned_course_id = _int_param(request, "planned_course_id")
         statuses = _enum_list_param(request, "status", ("confirmed", "active", "canceled", "completed"))
         with_canceled = _bool_param(request, "with_canceled", default=True)
-        candidates = (
-            ef.enrollments.values()
-            if student_id is None
-            else [ef.enrollments[i] for i in ef.enrollment_ids_by_student.get(student_id, [])]
-        )
-        found = [
-            e
-            for e in candidates
-            if (planned_course_id is None or e.planned_course_id == planned_course_id)
-            and (not statuses or e.status in statuses)
-            and (with_canceled or e.status != "canceled")
-        ]
+
+        def matching(enrollment_id: int) -> EfEnrollment | None:
+            e = ef.enrollments[enrollment_id]
+            wanted = (
+                (student_id is None or e.student_id == student_id)
+                and (planned_course_id is None or e.planned_course_id == planned_course_id)
+                and (not statuses or e.status in statuses)
+                and (with_canceled or e.status != "canceled")
+            )
+            return e if wanted else None
+
+        # An index narrows the candidates to one learner's or one course's enrollments (ids ascending).
+        ids: Sequence[int] | None = None
+        if student_id is not None:
+            ids = ef.enrollment_ids_by_student.get(student_id, [])
+        elif planned_course_id is not None:
+            ids = ef.enrollment_ids_by_course.get(planned_course_id, [])
+        page = paginate_ids(request, ids, matching) if ids is not None else None
+        if page is not None:
+            window, headers = page
+            return JSONResponse([ef.enrollment_json(e) for e in window], headers=headers)
+        candidates = ef.enrollments.values() if ids is None else [ef.enrollments[i] for i in ids]
+        found = [e for e in candidates if matching(e.id) is not None]
         return _list_response(request, sorted(found, key=_by_id), ef.enrollment_json, _by_id)
 
     @router.get("/enrollments/{enrollment_id}")
