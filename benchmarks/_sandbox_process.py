@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from airflow_provider_lms.hooks.eduframe import EduframeHook
 from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY
 
@@ -49,6 +51,22 @@ class SandboxProcess:
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
         return self
+
+    @property
+    def pid(self) -> int:
+        """The sandbox process id (to read its CPU time)."""
+        assert self._proc is not None
+        return self._proc.pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the sandbox process has used so far (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def requests_served(self) -> int:
+        """How many platform requests the sandbox has logged so far (the log numbers them)."""
+        entries = httpx.get(f"{self.control_url}/requests", timeout=30).json()
+        return max((int(e["seq"]) for e in entries), default=0)
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:

@@ -11,15 +11,16 @@ own fresh learners so that each starts from nothing:
 - **HttpHook loop**: the same calls through the http provider's ``HttpHook.run`` (connection from
   ``AIRFLOW_CONN_*``), as an ``HttpOperator``-style DAG would make them.
 
-The naive loops are sequential, so their time grows linearly with the item count; they run a sample of
-``--naive-items`` and their throughput is reported per second (it does not depend on the sample size).
-The provider's bound is the concurrency bound ``N x requests per item x latency / concurrency``; the
-ratio measured / bound says how much of the gap the client (and the 2-core sandbox) leaves. Goal: the
-provider is at least ``--goal`` (default 10) times the throughput of the faster naive loop, fails nothing,
-and a re-run changes nothing.
+The provider runs all ``--items`` (default 5,000, the issue's size). The naive loops are sequential, so
+their time grows linearly with the item count (5,000 items would take ~8 minutes each): they run a sample
+of ``--naive-items`` and their throughput (items per second, which does not depend on the sample size) is
+extrapolated to the full count. The provider's bound is the concurrency bound ``N x requests per item x
+latency / concurrency``; the ratio measured / bound says how much the client and the sandbox add. The CPU
+each process spends per request (client: this process; sandbox: its own process) says which one is the
+limit. Requests are counted by the sandbox. Goal: the provider is at least ``--goal`` (default 10) times
+the throughput of the faster naive loop, fails nothing, and a re-run changes nothing.
 
-    /work/venv/bin/python benchmarks/scenario_bulk_naive.py                 # 2,000 items (2 cores)
-    /work/venv/bin/python benchmarks/scenario_bulk_naive.py --items 5000    # the issue's size
+    /work/venv/bin/python benchmarks/scenario_bulk_naive.py                 # 5,000 items, naive loops 200 each
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -63,10 +65,15 @@ def naive_item(send: Any, learner: int) -> int:
     return 4
 
 
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--items", type=int, default=2000)
-    parser.add_argument("--naive-items", type=int, default=150)
+    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--naive-items", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--goal", type=float, default=10.0)
@@ -76,14 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         control = sandbox.control_url
         api = f"{sandbox.url}/eduframe/api/v1"
         httpx.put(f"{control}/eduframe/rate_limit", json={"max_requests": 10**9, "per_seconds": 1}).raise_for_status()
-        hook = eduframe_hook(sandbox.url, rate_limit_requests=10**9, rate_limit_period=1, max_connections=64)
-        sent = 0
-
-        def count(_request: httpx.Request) -> None:
-            nonlocal sent
-            sent += 1
-
-        hook.client.sync_client.event_hooks["request"].append(count)
+        # max_connections = concurrency: one connection per worker thread, as an operator would configure.
+        hook = eduframe_hook(
+            sandbox.url, rate_limit_requests=10**9, rate_limit_period=1, max_connections=args.concurrency
+        )
 
         # Setup (not timed, no latency): the learners exist.
         total = args.items + 2 * args.naive_items
@@ -107,12 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         def score(learner: int) -> ItemResult[Any]:
             return hook.score_activity(ScoreRow(learner_id=learner, course_id=COURSE, score=8.0))
 
-        sent = 0
+        served_before = sandbox.requests_served()
+        client_cpu0, sandbox_cpu0 = _own_cpu_seconds(), sandbox.cpu_seconds()
         started = time.perf_counter()
         subscribed = runner.run("subscribe", bulk_ids, subscribe, key=str)
         scored = runner.run("score", bulk_ids, score, key=str)
         provider_s = time.perf_counter() - started
-        provider_requests = sent
+        client_cpu = _own_cpu_seconds() - client_cpu0
+        sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu0
+        provider_requests = sandbox.requests_served() - served_before
         rerun_started = time.perf_counter()
         re_sub = runner.run("subscribe", bulk_ids, subscribe, key=str)
         re_score = runner.run("score", bulk_ids, score, key=str)
@@ -127,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             r.raise_for_status()
             return r.json()
 
-        naive_requests = 0
+        served_before = sandbox.requests_served()
         started = time.perf_counter()
         for learner in req_ids:
-            naive_requests += naive_item(send_requests, learner)
+            naive_item(send_requests, learner)
         requests_s = time.perf_counter() - started
+        requests_loop_requests = sandbox.requests_served() - served_before
         session.close()
 
         # -- HttpHook in a loop --------------------------------------------------------------------------
@@ -148,10 +155,12 @@ def main(argv: list[str] | None = None) -> int:
                 return hook_.run(f"/eduframe/api/v1{path}", data=params, headers=headers).json()
             return hook_.run(f"/eduframe/api/v1{path}", json=body, headers=headers).json()
 
+        served_before = sandbox.requests_served()
         started = time.perf_counter()
         for learner in http_ids:
             naive_item(send_httphook, learner)
         httphook_s = time.perf_counter() - started
+        httphook_requests = sandbox.requests_served() - served_before
         hook.close()
 
     n, m = args.items, args.naive_items
@@ -162,33 +171,40 @@ def main(argv: list[str] | None = None) -> int:
     speedup = tput["provider"] / best_naive
     failed = subscribed.failed + scored.failed
     rerun_changed = re_sub.done + re_score.done
+    latency_s = args.latency_ms / 1000
+    # A sequential loop's bound is its requests x latency; its time at the full count is extrapolated.
+    loops = {"requests loop": (requests_s, requests_loop_requests), "HttpHook loop": (httphook_s, httphook_requests)}
     rows = [
-        [f"provider, concurrency {args.concurrency}", n, per_item, provider_s, tput["provider"], provider_s / bound],
         [
-            "requests loop (sequential)",
-            m,
-            naive_requests / m,
-            requests_s,
-            tput["requests loop"],
-            requests_s / (m * naive_requests / m * args.latency_ms / 1000),
+            f"provider, concurrency {args.concurrency}",
+            n,
+            per_item,
+            provider_s,
+            tput["provider"],
+            provider_s / bound,
+            provider_s,
         ],
-        [
-            "HttpHook loop (sequential)",
-            m,
-            4.0,
-            httphook_s,
-            tput["HttpHook loop"],
-            httphook_s / (m * 4 * args.latency_ms / 1000),
+        *[
+            [f"{name} (sequential)", m, sent_ / m, wall, tput[name], wall / (sent_ * latency_s), n / tput[name]]
+            for name, (wall, sent_) in loops.items()
         ],
     ]
     print(
         table(
             f"Bulk subscribe + score on Eduframe, {args.latency_ms:.0f} ms latency",
-            ["run", "items", "requests/item", "wall s", "items/s", "wall / bound"],
+            ["run", "items run", "requests/item", "wall s", "items/s", "wall / bound", f"s for {n:,} items"],
             rows,
         )
     )
-    print(f"  bound = items x requests/item x latency / concurrency (1 for the loops); provider bound {bound:.1f}s")
+    print(
+        f"  bound = requests x latency / concurrency (concurrency 1 for the loops); provider bound {bound:.1f}s; "
+        f"loop times for {n:,} items extrapolated from {m:,}"
+    )
+    print(
+        f"  provider CPU per request: client {client_cpu / provider_requests * 1000:.2f} ms "
+        f"({client_cpu / provider_s:.0%} of a core), sandbox {sandbox_cpu / provider_requests * 1000:.2f} ms "
+        f"({sandbox_cpu / provider_s:.0%} of a core)"
+    )
     print(
         f"  provider vs the faster naive loop: {speedup:.1f}x items/s (goal >= {args.goal}x); failed {failed}; "
         f"re-run {rerun_s:.1f}s changed {rerun_changed} items"
@@ -202,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         "provider_requests_per_item": round(per_item, 2),
         "provider_bound_seconds": round(bound, 2),
         "provider_ratio_to_bound": round(provider_s / bound, 2),
+        "provider_client_cpu_ms_per_request": round(client_cpu / provider_requests * 1000, 3),
+        "provider_sandbox_cpu_ms_per_request": round(sandbox_cpu / provider_requests * 1000, 3),
+        "naive_requests_per_item": {name: round(sent_ / m, 2) for name, (_, sent_) in loops.items()},
+        "naive_seconds_extrapolated_to_items": {name: round(n / tput[name], 1) for name in loops},
         "items_per_second": {k: round(v, 2) for k, v in tput.items()},
         "speedup_vs_best_naive": round(speedup, 2),
         "failed": failed,
