@@ -72,7 +72,8 @@ def test_airflow_connections_get_shows_each_type_with_its_extras(tmp_path):
     for conn_type in sorted(CONN_TYPES):
         expected = json.loads(env[f"AIRFLOW_CONN_{conn_type.upper()}_DEFAULT"])
         output = _cli("connections", "get", f"{conn_type}_default", "-o", "json", tmp_path=tmp_path, env=env)
-        [shown] = json.loads(output)
+        # Airflow 3.2 logs its start-up on stdout before the JSON.
+        [shown] = json.loads(output[output.index("[{") :])
         assert shown["conn_type"] == conn_type
         assert shown["extra_dejson"] == expected["extra"]
         assert shown["extra_dejson"]["base_url"].startswith("http://127.0.0.1:9/")
