@@ -24,34 +24,31 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = ["AirflowRunner", "DagTestResult", "sandbox_connection_env"]
 
-#: The key the sandbox's Eduframe accepts by default.
-DEFAULT_EDUFRAME_KEY = "sandbox-eduframe-key"
-
 
 def sandbox_connection_env(
-    sandbox_url: str, *, eduframe_key: str = DEFAULT_EDUFRAME_KEY, **extra: Any
+    sandbox_url: str, *, overrides: Mapping[str, Mapping[str, Any]] | None = None, **extra: Any
 ) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` variables that point every platform's default connection at a running sandbox.
 
     :param sandbox_url: the sandbox root, e.g. ``http://127.0.0.1:8765``.
-    :param eduframe_key: the API key the sandbox's Eduframe accepts.
+    :param overrides: per platform name, connection fields to replace, e.g. ``{"<platform>": {"password":
+        "another-key"}}`` when a test made the sandbox accept another key.
     :param extra: further connection extras for every connection (e.g. ``backoff_base``).
     """
-    from airflow_provider_lms.sandbox.app import PLATFORMS
+    from airflow_provider_lms.sandbox.platforms import load_mounts
 
     env: dict[str, str] = {}
-    for mount in PLATFORMS:
+    for mount in load_mounts():
         if mount.connection_factory is None or mount.conn_id is None:
             continue
-        conn = mount.connection_factory(sandbox_url)
-        if mount.name == "eduframe":
-            conn["password"] = eduframe_key
+        conn = {**mount.connection_factory(sandbox_url), **(overrides or {}).get(mount.name, {})}
         conn["extra"] = {**conn.get("extra", {}), **extra}
         env[f"AIRFLOW_CONN_{mount.conn_id.upper()}"] = json.dumps(conn)
     return env

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from airflow_provider_lms.hooks.eduframe import EduframeHook
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 
 
 class SandboxProcess:

@@ -43,8 +43,7 @@ from _sandbox_process import SandboxProcess, eduframe_hook
 
 from airflow_provider_lms.http import BulkRunner, ItemResult
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY
-from airflow_provider_lms.sandbox.eduframe import EduframeSeed
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY, EduframeSeed
 
 COURSE = EduframeSeed.FIRST_AID_FLEXIBLE_PLANNED_COURSE_ID  # no participant cap
 VARIANT = EduframeSeed.FIRST_AID_FLEXIBLE_VARIANT_ID

@@ -23,7 +23,7 @@ from airflow_provider_lms.testing import sandbox_connection_env
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_lms.sandbox",
-        description="Local doubles of the learning platforms (Eduframe, ...) for demos and tests.",
+        description="Local doubles of the learning platforms, for demos and tests.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (default: 8765)")

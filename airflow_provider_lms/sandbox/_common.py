@@ -1,4 +1,8 @@
-"""Small pieces shared by the sandbox platforms, the middlewares and the app factory."""
+"""Small pieces shared by the sandbox platforms, the middlewares and the app factory.
+
+This module, like every generic module of the sandbox, names no platform: each platform package
+(``sandbox/<platform>/``) describes itself in a :class:`PlatformMount` and the app hangs it in.
+"""
 
 from __future__ import annotations
 
@@ -51,20 +55,22 @@ class SandboxHTTPError(Exception):
 class PlatformMount:
     """How one platform is hung into the sandbox app: one entry in ``app.PLATFORMS`` per platform.
 
-    :param name: Short platform name, e.g. ``"eduframe"``.
-    :param prefix: URL prefix the platform's router is mounted under, e.g. ``"/eduframe/api/v1"``.
+    :param name: Short platform name, the name of its package under ``sandbox/``.
+    :param prefix: URL prefix the platform's router is mounted under, e.g. ``"/<name>/api/v1"``.
     :param router_factory: Builds the platform's ``APIRouter`` from the shared ``SandboxState``.
     :param render_error: Renders the platform's error body; used for 404/405 on unknown paths and by the
         fault middleware for injected 429/5xx answers.
     :param render_validation_error: Optional; turns FastAPI's request-validation error into the
         platform's own error answer. Without it a 422 from ``render_error`` is used.
     :param state_factory: Builds the platform's state (with ``reset()``) from the sandbox clock; it is then
-        reachable as ``SandboxState.<name>``. Eduframe's state is built by ``SandboxState`` itself.
+        reachable as ``SandboxState.platform(<name>)`` (or ``SandboxState.<name>``).
     :param control_router_factory: Optional extra control routes (mounted under ``/_sandbox``; use paths
         starting with ``/<name>/``) to move the platform's state forward in tests and demos.
     :param connection_factory: Returns the Airflow connection (as the JSON dict ``AIRFLOW_CONN_*`` takes)
         that points at this platform in a sandbox whose root URL is given.
     :param conn_id: The connection id the example DAGs use for this platform.
+    :param webhook_scheme: How this platform signs and retries the webhooks it sends, if it sends any
+        (``WebhookSender(<name>, secret)`` uses it).
     """
 
     name: str
@@ -76,10 +82,25 @@ class PlatformMount:
     control_router_factory: Callable[[SandboxState], APIRouter] | None = None
     connection_factory: Callable[[str], dict[str, Any]] | None = None
     conn_id: str | None = None
+    webhook_scheme: WebhookScheme | None = None
+
+
+@dataclass(frozen=True)
+class WebhookScheme:
+    """How a platform signs its webhook deliveries and which answers make it try again.
+
+    :param sign: ``(body, secret) -> headers`` that carry the signature (and any salt) for ``body``.
+    :param retryable: Whether a delivery that got this status (``None``: no answer) is tried again.
+    :param gone_status: The status with which a receiver ends the subscription, if the platform has one.
+    """
+
+    sign: Callable[[bytes, str], dict[str, str]]
+    retryable: Callable[[int | None], bool]
+    gone_status: int | None = None
 
 
 def iso_timestamp(moment: datetime) -> str:
-    """Format a timestamp the way Eduframe documents it: ``yyyy-MM-ddTHH:mm:ss.SSSZ`` in UTC."""
+    """Format a timestamp as ISO 8601 in UTC with milliseconds: ``yyyy-MM-ddTHH:mm:ss.SSSZ``."""
     utc = moment.astimezone(timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 

@@ -1,31 +1,41 @@
-"""Which platform doubles the sandbox serves: one module per platform, each exposing ``MOUNT``.
+"""Which platform doubles the sandbox serves: every subpackage of ``sandbox`` that defines ``MOUNT``.
 
-A platform is added by writing ``airflow_provider_lms/sandbox/<name>.py`` with a module-level
-``MOUNT = PlatformMount(...)``; nothing else in the sandbox needs to change. Names listed here whose module
-is not written yet are skipped, so platforms can land one at a time.
+A platform is added by writing the package ``airflow_provider_lms/sandbox/<name>/`` whose ``__init__``
+defines ``MOUNT = PlatformMount(...)``; nothing in the generic sandbox names it. Plain modules here are the
+generic machinery, so only packages are looked at.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
+import pkgutil
+from functools import cache
+from pathlib import Path
 
 from airflow_provider_lms.sandbox._common import PlatformMount
 
-__all__ = ["PLATFORM_MODULES", "load_mounts"]
-
-PLATFORM_MODULES = ("eduframe", "anewspring", "lara", "pynter", "pluvo")
+__all__ = ["load_mounts", "mount_named"]
 
 
+@cache
 def load_mounts() -> tuple[PlatformMount, ...]:
-    """The ``MOUNT`` of every platform module that exists, in ``PLATFORM_MODULES`` order."""
+    """The ``MOUNT`` of every platform package, ordered by platform name (imported once per process)."""
     mounts = []
-    for name in PLATFORM_MODULES:
-        module_name = f"{__package__}.{name}"
-        if importlib.util.find_spec(module_name) is None:
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not info.ispkg or info.name.startswith("_"):
             continue
+        module_name = f"{__package__}.{info.name}"
         mount = getattr(importlib.import_module(module_name), "MOUNT", None)
         if not isinstance(mount, PlatformMount):
             raise TypeError(f"{module_name} must define MOUNT = PlatformMount(...)")
         mounts.append(mount)
-    return tuple(mounts)
+    return tuple(sorted(mounts, key=lambda m: m.name))
+
+
+def mount_named(name: str) -> PlatformMount:
+    """The mount of the platform called ``name``; a readable error for a name the sandbox does not serve."""
+    for mount in load_mounts():
+        if mount.name == name:
+            return mount
+    known = ", ".join(m.name for m in load_mounts())
+    raise KeyError(f"the sandbox serves no platform {name!r} (it serves: {known})")

@@ -5,7 +5,7 @@ injected fault if any, and the answer as it went over the wire (``response_conte
 ``response_body``; what a client could have read, so a dropped answer logs an empty body), which lets a
 test replay an exchange through an OpenAPI validator. Headers are never recorded, so an ``Authorization``
 header, API key or token cannot leak through ``GET /_sandbox/requests``; credentials that travel in the
-query string or a body (aNewSpring's ``_key``, OAuth2 ``client_secret``, an ``access_token`` answer) are
+query string or a body (an API key parameter such as ``_key``, OAuth2 ``client_secret``, an ``access_token`` answer) are
 masked.
 """
 

@@ -13,7 +13,7 @@ import uvicorn
 
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX
 from airflow_provider_lms.sandbox.app import create_app
-from airflow_provider_lms.sandbox.eduframe import EDUFRAME_PREFIX
+from airflow_provider_lms.sandbox.platforms import mount_named
 from airflow_provider_lms.sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class SandboxServer:
     Use it as a context manager, or call ``start()``/``stop()``::
 
         with SandboxServer() as sandbox:
-            client = httpx.Client(base_url=sandbox.eduframe_url, headers=...)
+            client = httpx.Client(base_url=sandbox.platform_url("<platform>"), headers=...)
 
     :param host: Interface to listen on; loopback by default (the sandbox has no real security).
     :param port: Port; ``0`` picks a free one (read it back from ``port`` or ``url``).
@@ -92,10 +92,12 @@ class SandboxServer:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         return base_url(self.host, self.port)
 
-    @property
-    def eduframe_url(self) -> str:
-        """Eduframe API base URL, e.g. ``http://127.0.0.1:54321/eduframe/api/v1``."""
-        return self.url + EDUFRAME_PREFIX
+    def platform_url(self, name: str) -> str:
+        """A platform's API root, ``http://127.0.0.1:54321`` followed by the platform's prefix.
+
+        :param name: The platform's name, as in ``GET /_sandbox/info``.
+        """
+        return self.url + mount_named(name).prefix
 
     @property
     def control_url(self) -> str:

@@ -1,12 +1,9 @@
-"""A webhook sender that signs deliveries the way the platforms document and retries failed ones.
+"""A webhook sender that signs deliveries the way a platform documents and retries failed ones.
 
-The sandbox uses it to play Pluvo or aNewSpring towards a receiver (ours, in the tests); DAG authors can
-use it to try their own receiver. Signing:
-
-- Pluvo: ``X-Signature`` = base64url(HMAC-SHA1(SHA1(salt + secret), body)) without padding, and the
-  random salt in ``X-Signature-Salt``. Failed deliveries (4xx except 410, 5xx, no answer) are retried with
-  backoff; ``410 Gone`` ends the subscription (FACTS.md).
-- aNewSpring: ``X-WebHook-Signature`` = Base64(HMAC-SHA1(body, secret)); every non-2xx is retried.
+The sandbox uses it to play a platform towards a receiver (ours, in the tests); DAG authors can use it to
+try their own receiver. How a platform signs, which answers it retries and which status ends a
+subscription come from its mount's :class:`~airflow_provider_lms.sandbox._common.WebhookScheme`, written
+in the platform's package from the platform's own documents.
 
 A :class:`Delivery` keeps the exact bytes and headers that were sent, so a test can replay it unchanged
 (what a platform does when it never saw our answer).
@@ -15,19 +12,16 @@ A :class:`Delivery` keeps the exact bytes and headers that were sent, so a test 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from airflow_provider_lms.webhooks.signatures import anewspring_signature, pluvo_signature
+from airflow_provider_lms.sandbox.platforms import mount_named
 
 __all__ = ["Delivery", "DeliveryResult", "WebhookSender", "encode_body"]
-
-Platform = Literal["pluvo", "anewspring"]
 
 
 def encode_body(payload: Any) -> bytes:
@@ -50,7 +44,7 @@ class DeliveryResult:
 
     :param delivered: a 2xx answer was received.
     :param statuses: the status of each attempt (``None`` when no answer came).
-    :param gone: the receiver answered 410 (Pluvo then disables the subscription).
+    :param gone: the receiver answered the status that ends the platform's subscription (e.g. 410).
     """
 
     delivery: Delivery
@@ -67,9 +61,10 @@ class DeliveryResult:
 class WebhookSender:
     """Sign and send webhook deliveries, retrying failed ones.
 
-    :param platform: ``"pluvo"`` or ``"anewspring"``: which signature scheme and retry rule to use.
-    :param secret: the webhook secret shared with the receiver (``None``: send unsigned, as an
-        aNewSpring webhook without a secret does).
+    :param platform: the name of a sandbox platform that sends webhooks: its signature scheme and retry
+        rule are used.
+    :param secret: the webhook secret shared with the receiver (``None``: send unsigned, as a platform
+        does for a webhook configured without a secret).
     :param max_attempts: attempts per delivery, the first included.
     :param backoff: seconds before the first retry; doubled after each failure.
     :param timeout: per-attempt timeout (the platforms give receivers 10 seconds).
@@ -79,7 +74,7 @@ class WebhookSender:
 
     def __init__(
         self,
-        platform: Platform,
+        platform: str,
         secret: str | None,
         *,
         max_attempts: int = 5,
@@ -88,34 +83,24 @@ class WebhookSender:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if platform not in ("pluvo", "anewspring"):
-            raise ValueError(f"unknown platform {platform!r}")
+        scheme = mount_named(platform).webhook_scheme
+        if scheme is None:
+            raise ValueError(f"the sandbox's {platform} sends no webhooks")
         self.platform = platform
+        self._scheme = scheme
         self._secret = secret
         self.max_attempts = max_attempts
         self.backoff = backoff
         self._sleep = sleep
         self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
 
-    def sign(self, url: str, payload: Any = None, *, body: bytes | None = None, salt: str | None = None) -> Delivery:
+    def sign(self, url: str, payload: Any = None, *, body: bytes | None = None) -> Delivery:
         """A signed :class:`Delivery` of ``payload`` (or of raw ``body`` bytes) to ``url``."""
         raw = encode_body(payload) if body is None else body
         headers = {"Content-Type": "application/json", "User-Agent": f"lms-sandbox-{self.platform}-webhooks"}
         if self._secret is not None:
-            if self.platform == "pluvo":
-                salt = salt if salt is not None else secrets.token_hex(8)
-                headers["X-Signature"] = pluvo_signature(raw, salt, self._secret)
-                headers["X-Signature-Salt"] = salt
-            else:
-                headers["X-WebHook-Signature"] = anewspring_signature(raw, self._secret)
+            headers.update(self._scheme.sign(raw, self._secret))
         return Delivery(url=url, body=raw, headers=headers)
-
-    def _retryable(self, status: int | None) -> bool:
-        if status is None:
-            return True
-        if self.platform == "pluvo":
-            return status >= 400 and status != 410
-        return not 200 <= status < 300
 
     def deliver(self, delivery: Delivery) -> DeliveryResult:
         """Send ``delivery``, retrying with exponential backoff until accepted or out of attempts."""
@@ -133,10 +118,10 @@ class WebhookSender:
             if status is not None and 200 <= status < 300:
                 result.delivered = True
                 return result
-            if status == 410 and self.platform == "pluvo":
+            if status is not None and status == self._scheme.gone_status:
                 result.gone = True
                 return result
-            if not self._retryable(status) or attempt == self.max_attempts:
+            if not self._scheme.retryable(status) or attempt == self.max_attempts:
                 return result
             self._sleep(wait)
             wait *= 2

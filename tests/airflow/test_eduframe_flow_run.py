@@ -52,7 +52,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowRun]:
             json={"complete_after_seconds": 2, "graduation_state": "passed"},
         ).raise_for_status()
         with AirflowRunner(ROOT / "example_dags", home=tmp_path_factory.mktemp("airflow-home")) as airflow:
-            airflow.env.update(sandbox_connection_env(sandbox.url, eduframe_key=DISTINCT_KEY))
+            airflow.env.update(sandbox_connection_env(sandbox.url, overrides={"eduframe": {"password": DISTINCT_KEY}}))
             first = airflow.dags_test(DAG_ID)
             after_first = httpx.get(f"{sandbox.control_url}/eduframe/state").json()
             requests = httpx.get(f"{sandbox.control_url}/requests").json()

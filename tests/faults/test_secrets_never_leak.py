@@ -25,8 +25,9 @@ from airflow_provider_lms.operators import LmsSubscribeOperator
 from airflow_provider_lms.operators.lara import LaraChangeCurrentMemberStatusOperator
 from airflow_provider_lms.operators.pynter import PynterUpsertEmployeesOperator
 from airflow_provider_lms.operators.subscriptions import LmsUnsubscribeOperator
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.anewspring import ANEWSPRING_SANDBOX_API_KEY
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 from airflow_provider_lms.sandbox.lara import LARA_CREDENTIALS
 from airflow_provider_lms.sandbox.pluvo import PLUVO_SANDBOX_CLIENT_SECRET
 from airflow_provider_lms.sandbox.pynter import PYNTER_SANDBOX_PASSWORD

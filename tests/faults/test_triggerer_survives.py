@@ -15,7 +15,8 @@ import httpx
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
 from tests.faults.conftest import STORM_EXTRAS, connect, control, ctx
@@ -66,7 +67,9 @@ async def test_a_trigger_whose_platform_always_fails_emits_one_error_event(
 
 def _enroll_and_cancel(sandbox: SandboxServer, cancel: bool = True) -> str:
     api = httpx.Client(
-        base_url=sandbox.eduframe_url, headers={"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"}, timeout=10
+        base_url=sandbox.platform_url("eduframe"),
+        headers={"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"},
+        timeout=10,
     )
     with api:
         order = api.post(

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 
 AUTH = {"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"}
 
@@ -15,7 +16,7 @@ AUTH = {"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"}
 @pytest.fixture
 def eduframe(sandbox: SandboxServer) -> Iterator[httpx.Client]:
     """An authenticated client on the Eduframe base URL (no retries: tests must see every answer)."""
-    with httpx.Client(base_url=sandbox.eduframe_url, headers=AUTH, timeout=10.0) as client:
+    with httpx.Client(base_url=sandbox.platform_url("eduframe"), headers=AUTH, timeout=10.0) as client:
         yield client
 
 

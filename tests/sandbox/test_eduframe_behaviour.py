@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, EduframeSeed, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY, EduframeSeed
 
 ADMIN = EduframeSeed.ADMIN_USER_ID
 ANNA, BRAM, CHLOE = EduframeSeed.LEARNER_IDS[:3]
@@ -45,7 +46,7 @@ def _state(control: httpx.Client) -> dict:
 def test_requests_without_a_valid_bearer_key_get_401_with_eduframe_error_body(
     sandbox: SandboxServer, headers: dict[str, str]
 ) -> None:
-    response = httpx.get(f"{sandbox.eduframe_url}/users", headers=headers)
+    response = httpx.get(f"{sandbox.platform_url('eduframe')}/users", headers=headers)
     assert response.status_code == 401
     body = response.json()
     assert set(body) == {"errors", "code", "message"}
@@ -54,10 +55,14 @@ def test_requests_without_a_valid_bearer_key_get_401_with_eduframe_error_body(
 
 def test_accepted_keys_are_configurable_on_the_state(sandbox: SandboxServer) -> None:
     sandbox.state.eduframe.api_keys.add("second-key")
-    response = httpx.get(f"{sandbox.eduframe_url}/educators/current", headers={"Authorization": "Bearer second-key"})
+    response = httpx.get(
+        f"{sandbox.platform_url('eduframe')}/educators/current", headers={"Authorization": "Bearer second-key"}
+    )
     assert response.status_code == 200
     sandbox.reset()  # keys go back to the defaults
-    response = httpx.get(f"{sandbox.eduframe_url}/educators/current", headers={"Authorization": "Bearer second-key"})
+    response = httpx.get(
+        f"{sandbox.platform_url('eduframe')}/educators/current", headers={"Authorization": "Bearer second-key"}
+    )
     assert response.status_code == 401
 
 
@@ -140,7 +145,9 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers(
 
     # The window is per token: another key is not limited.
     sandbox.state.eduframe.api_keys.add("second-key")
-    other = httpx.get(f"{sandbox.eduframe_url}/educators/current", headers={"Authorization": "Bearer second-key"})
+    other = httpx.get(
+        f"{sandbox.platform_url('eduframe')}/educators/current", headers={"Authorization": "Bearer second-key"}
+    )
     assert other.status_code == 200
 
     time.sleep(retry_after)

@@ -22,14 +22,17 @@ from airflow_provider_lms.http.ratelimit import _registry
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
 from airflow_provider_lms.models.state import EnrollmentState
 from airflow_provider_lms.operators import LmsSubscribeOperator
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 from tests.openapi_helpers import validate_logged_eduframe_exchanges
 
 
 def _connect(monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer, conn_id: str, key: str, **extra) -> str:
     monkeypatch.setenv(
         f"AIRFLOW_CONN_{conn_id.upper()}",
-        json.dumps({"conn_type": "eduframe", "password": key, "extra": {"base_url": sandbox.eduframe_url, **extra}}),
+        json.dumps(
+            {"conn_type": "eduframe", "password": key, "extra": {"base_url": sandbox.platform_url("eduframe"), **extra}}
+        ),
     )
     return conn_id
 

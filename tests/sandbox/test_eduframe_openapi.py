@@ -16,7 +16,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from airflow_provider_lms.sandbox import EDUFRAME_PREFIX, EduframeSeed, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_PREFIX, EduframeSeed
 from tests.openapi_helpers import _raw_eduframe_spec, validate_eduframe_exchange
 
 

@@ -13,7 +13,8 @@ import time
 import httpx
 import pytest
 
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, EduframeSeed, SandboxServer
+from airflow_provider_lms.sandbox import SandboxServer
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY, EduframeSeed
 
 ORDER = {
     "catalog_variant_id": EduframeSeed.WORKPLACE_SAFETY_VARIANT_ID,
@@ -163,7 +164,7 @@ def test_request_log_records_requests_but_never_credentials(
 ) -> None:
     eduframe.post("/orders", json=ORDER)
     eduframe.get("/enrollments", params={"student_id": 2, "status": ["confirmed", "active"]})
-    httpx.get(f"{sandbox.eduframe_url}/users", params={"_key": "query-secret"})  # a key in the query string
+    httpx.get(f"{sandbox.platform_url('eduframe')}/users", params={"_key": "query-secret"})  # a key in the query string
     _faults(control, fault_rate=1.0, kinds=["503"])
     eduframe.post("/users", json={"email": "f@sandbox.example", "first_name": "F", "last_name": "F"})
     control.get("/eduframe/state")  # control calls are not logged

@@ -10,16 +10,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from airflow_provider_lms.sandbox import EDUFRAME_SANDBOX_API_KEY, SandboxServer, SandboxState
+from airflow_provider_lms.sandbox import SandboxServer, SandboxState
+from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 
 
 def test_server_binds_a_free_port_and_stops_cleanly() -> None:
     state = SandboxState()
     with SandboxServer(state=state) as server:
         assert server.url == f"http://127.0.0.1:{server.port}"
-        assert server.eduframe_url == f"{server.url}/eduframe/api/v1"
+        assert server.platform_url("eduframe") == f"{server.url}/eduframe/api/v1"
         response = httpx.get(
-            f"{server.eduframe_url}/educators/current",
+            f"{server.platform_url('eduframe')}/educators/current",
             headers={"Authorization": f"Bearer {EDUFRAME_SANDBOX_API_KEY}"},
         )
         assert response.status_code == 200
@@ -35,7 +36,7 @@ def test_stop_does_not_wait_for_a_held_timeout_fault() -> None:
             f"{server.control_url}/faults", json={"fault_rate": 1.0, "kinds": ["timeout"], "timeout_sleep_s": 30}
         ).raise_for_status()
         with pytest.raises(httpx.ReadTimeout):
-            httpx.get(f"{server.eduframe_url}/users", timeout=httpx.Timeout(5.0, read=0.2))
+            httpx.get(f"{server.platform_url('eduframe')}/users", timeout=httpx.Timeout(5.0, read=0.2))
         started = time.monotonic()
     assert time.monotonic() - started < 5
 

@@ -55,7 +55,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_lms.sandbox._common import PlatformMount, SandboxHTTPError, iso_date, iso_timestamp, utc_now
@@ -1790,7 +1790,7 @@ def create_eduframe_router(state: SandboxState) -> APIRouter:
 
     :param state: The shared sandbox state.
     """
-    ef = state.eduframe
+    ef: EduframeState = state.platform("eduframe")
 
     async def guard(request: Request) -> None:
         """Bearer auth, then the per-token rate limit, then time-driven changes."""
@@ -2118,6 +2118,98 @@ def create_eduframe_router(state: SandboxState) -> APIRouter:
     return router
 
 
+class RateLimitBody(BaseModel):
+    """``PUT /_sandbox/eduframe/rate_limit``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_requests: int = Field(ge=1)
+    per_seconds: float = Field(gt=0)
+
+
+class CompleteBody(BaseModel):
+    """``POST /_sandbox/eduframe/enrollments/{id}/complete``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    graduation_state: Literal["passed", "failed", "awaiting_judgement"] = "passed"
+
+
+class AutoProgressBody(BaseModel):
+    """``PUT /_sandbox/eduframe/auto_progress``; ``complete_after_seconds: null`` switches it off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    complete_after_seconds: float | None = Field(default=None, ge=0)
+    graduation_state: Literal["passed", "failed", "awaiting_judgement"] = "passed"
+
+
+class SeedEnrollmentsBody(BaseModel):
+    """``POST /_sandbox/eduframe/seed_enrollments`` (benchmarks: many enrollments without many orders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=2_000_000)
+    planned_course_id: int = EduframeSeed.FIRST_AID_FLEXIBLE_PLANNED_COURSE_ID
+    student_ids: list[int] = Field(default_factory=lambda: list(EduframeSeed.LEARNER_IDS), min_length=1)
+
+
+def create_eduframe_control_router(state: SandboxState) -> APIRouter:
+    """Eduframe's control routes, mounted under ``/_sandbox``: rate limit, completions, auto-progress, seeds.
+
+    :param state: The shared sandbox state.
+    """
+    router = APIRouter(tags=["sandbox control: eduframe"])
+    ef: EduframeState = state.platform("eduframe")
+
+    @router.get("/eduframe/state")
+    async def eduframe_state() -> dict[str, Any]:
+        return ef.summary()
+
+    @router.get("/eduframe/rate_limit")
+    async def get_rate_limit() -> dict[str, Any]:
+        return {"max_requests": ef.limiter.max_requests, "per_seconds": ef.limiter.per_seconds}
+
+    @router.put("/eduframe/rate_limit")
+    async def put_rate_limit(body: RateLimitBody) -> dict[str, Any]:
+        ef.limiter.configure(body.max_requests, body.per_seconds)
+        return {"max_requests": ef.limiter.max_requests, "per_seconds": ef.limiter.per_seconds}
+
+    @router.post("/eduframe/enrollments/{enrollment_id}/complete")
+    async def complete_enrollment(enrollment_id: int, body: CompleteBody | None = None) -> JSONResponse:
+        graduation_state = body.graduation_state if body is not None else "passed"
+        enrollment = ef.set_enrollment_status(enrollment_id, "completed", graduation_state)
+        return JSONResponse(ef.enrollment_json(enrollment))
+
+    @router.post("/eduframe/enrollments/{enrollment_id}/start")
+    async def start_enrollment(enrollment_id: int) -> JSONResponse:
+        enrollment = ef.set_enrollment_status(enrollment_id, "active")
+        return JSONResponse(ef.enrollment_json(enrollment))
+
+    @router.post("/eduframe/seed_enrollments")
+    async def seed_enrollments(body: SeedEnrollmentsBody) -> dict[str, Any]:
+        ids = ef.seed_enrollments(body.count, body.planned_course_id, body.student_ids)
+        return {"count": len(ids), "first_id": ids[0], "last_id": ids[-1]}
+
+    @router.get("/eduframe/auto_progress")
+    async def get_auto_progress() -> dict[str, Any]:
+        rule = ef.auto_progress
+        if rule is None:
+            return {"complete_after_seconds": None, "graduation_state": "passed"}
+        return {"complete_after_seconds": rule.complete_after_seconds, "graduation_state": rule.graduation_state}
+
+    @router.put("/eduframe/auto_progress")
+    async def put_auto_progress(body: AutoProgressBody) -> dict[str, Any]:
+        if body.complete_after_seconds is None:
+            ef.auto_progress = None
+        else:
+            ef.auto_progress = AutoProgress(body.complete_after_seconds, body.graduation_state)
+            ef.apply_auto_progress()
+        return body.model_dump()
+
+    return router
+
+
 def eduframe_error_renderer(status: int, message: str) -> Response:
     """``ErrorRenderer`` for the app's 404/405 handlers and the fault middleware."""
     return render_error(status, message)
@@ -2137,6 +2229,8 @@ MOUNT = PlatformMount(
     router_factory=create_eduframe_router,
     render_error=eduframe_error_renderer,
     render_validation_error=render_validation_error,
+    state_factory=lambda clock: EduframeState(clock=clock),
+    control_router_factory=create_eduframe_control_router,
     connection_factory=_eduframe_connection,
     conn_id="eduframe_default",
 )
