@@ -1,27 +1,19 @@
 """Validate HTTP exchanges against the platforms' published OpenAPI documents (openapi-core).
 
 ``validate_eduframe_exchange(request, response)`` checks an ``httpx`` request/response pair against
-``eduframe-openapi-v1.json``: the request against the document as published (only the ``null``
-``info.description`` is patched, or the loader refuses the file), the response against a copy without
-``additionalProperties: false`` (with ``allOf`` that keyword rejects every real response, even the spec's
-own examples; see ``shared/api-docs/README.md``) and with ``null`` added to the enums the document marks
-``nullable`` but forgot to list ``null`` in.
+Eduframe's OpenAPI document, bundled in the package (``airflow_provider_lms/specs``): the request against
+the document as published, the response against the copy relaxed for answers. The document's quirks are
+handled by the package's loader (``load_eduframe_openapi``), not here.
 
 The document's server is ``https://api.eduframe.nl/api/v1``; a request to any base URL (the sandbox's
 ``http://127.0.0.1:<port>/eduframe/api/v1``, a proxy) is mapped onto it by the ``/api/v1`` in its path.
 
-The shared documents are found by walking up from this file to a directory that has
-``shared/api-docs/eduframe-openapi-v1.json`` (the repository lives at ``<root>/main``, the documents at
-``<root>/shared``); set ``LMS_SHARED_DIR`` to the ``shared`` directory to point elsewhere.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,74 +22,22 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-EDUFRAME_SPEC_NAME = "eduframe-openapi-v1.json"
+from airflow_provider_lms.specs import load_eduframe_openapi
+
 EDUFRAME_SERVER_HOST = "https://api.eduframe.nl"
 EDUFRAME_SERVER_PATH = "/api/v1"
 
 
-def shared_dir() -> Path:
-    """The ``shared`` directory holding ``api-docs/`` (``LMS_SHARED_DIR`` wins)."""
-    override = os.environ.get("LMS_SHARED_DIR")
-    if override:
-        path = Path(override).expanduser().resolve()
-        if not (path / "api-docs" / EDUFRAME_SPEC_NAME).is_file():
-            raise FileNotFoundError(f"LMS_SHARED_DIR={override} has no api-docs/{EDUFRAME_SPEC_NAME}")
-        return path
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared"
-        if (candidate / "api-docs" / EDUFRAME_SPEC_NAME).is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"no shared/api-docs/{EDUFRAME_SPEC_NAME} above {Path(__file__).resolve()}; set LMS_SHARED_DIR"
-    )
-
-
-def eduframe_spec_path() -> Path:
-    """Path of ``eduframe-openapi-v1.json``."""
-    return shared_dir() / "api-docs" / EDUFRAME_SPEC_NAME
-
-
-@lru_cache(maxsize=1)
-def _raw_eduframe_spec() -> dict[str, Any]:
-    spec: dict[str, Any] = json.loads(eduframe_spec_path().read_text(encoding="utf-8"))
-    # Quirk 1: info.description is null, which strict loaders reject.
-    if not isinstance(spec["info"].get("description"), str):
-        spec["info"]["description"] = "Eduframe API v1"
-    return spec
-
-
-def _relax_for_responses(node: Any) -> Any:
-    """Make the document accept what the real API answers.
-
-    * Remove ``additionalProperties: false`` everywhere (quirk 2), keeping schema-valued ones.
-    * Add ``null`` to the ``enum`` of ``nullable: true`` schemas. OpenAPI 3.0.3 says ``nullable`` does not
-      widen an ``enum``, and eight enums in this document (``UsaState``, ``Locale``, ...) forget ``null``: a
-      Dutch address's ``state_province: null`` would otherwise be rejected.
-    """
-    if isinstance(node, dict):
-        relaxed = {
-            key: _relax_for_responses(value)
-            for key, value in node.items()
-            if not (key == "additionalProperties" and value is False)
-        }
-        if relaxed.get("nullable") is True and isinstance(relaxed.get("enum"), list) and None not in relaxed["enum"]:
-            relaxed["enum"] = [*relaxed["enum"], None]
-        return relaxed
-    if isinstance(node, list):
-        return [_relax_for_responses(item) for item in node]
-    return node
-
-
 @lru_cache(maxsize=1)
 def eduframe_request_openapi() -> OpenAPI:
-    """The document as published (plus the description fix): for validating requests."""
-    return OpenAPI.from_dict(copy.deepcopy(_raw_eduframe_spec()))
+    """The document as published (its null ``info.description`` fixed): for validating requests."""
+    return OpenAPI.from_dict(load_eduframe_openapi("requests"))
 
 
 @lru_cache(maxsize=1)
 def eduframe_response_openapi() -> OpenAPI:
-    """The document without ``additionalProperties: false`` and with ``null`` in nullable enums: for responses."""
-    return OpenAPI.from_dict(_relax_for_responses(_raw_eduframe_spec()))
+    """The document relaxed for answers (no ``additionalProperties: false``, ``null`` in nullable enums)."""
+    return OpenAPI.from_dict(load_eduframe_openapi("answers"))
 
 
 class HttpxOpenAPIRequest:

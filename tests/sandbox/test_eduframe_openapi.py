@@ -18,7 +18,8 @@ from fastapi.routing import APIRoute
 
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.eduframe import EDUFRAME_PREFIX, EduframeSeed
-from tests.openapi_helpers import _raw_eduframe_spec, validate_eduframe_exchange
+from airflow_provider_lms.specs import load_eduframe_openapi
+from tests.openapi_helpers import validate_eduframe_exchange
 
 
 def _shape(path: str) -> str:
@@ -177,7 +178,7 @@ def test_every_endpoint_conforms_to_the_openapi_document(sandbox: SandboxServer,
 def test_sandbox_serves_only_documented_operations(sandbox: SandboxServer) -> None:
     spec_operations = {
         (method.upper(), _shape(path))
-        for path, item in _raw_eduframe_spec()["paths"].items()
+        for path, item in load_eduframe_openapi()["paths"].items()
         for method in item
         if method in {"get", "post", "put", "patch", "delete"}
     }
