@@ -42,16 +42,9 @@ def sandbox_connection_env(
         "another-key"}}`` when a test made the sandbox accept another key.
     :param extra: further connection extras for every connection (e.g. ``backoff_base``).
     """
-    from airflow_provider_lms.sandbox.platforms import load_mounts
+    from airflow_provider_lms.sandbox.platforms import connection_env
 
-    env: dict[str, str] = {}
-    for mount in load_mounts():
-        if mount.connection_factory is None or mount.conn_id is None:
-            continue
-        conn = {**mount.connection_factory(sandbox_url), **(overrides or {}).get(mount.name, {})}
-        conn["extra"] = {**conn.get("extra", {}), **extra}
-        env[f"AIRFLOW_CONN_{mount.conn_id.upper()}"] = json.dumps(conn)
-    return env
+    return connection_env(sandbox_url, overrides=overrides, **extra)
 
 
 @dataclass

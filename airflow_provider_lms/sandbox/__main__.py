@@ -15,9 +15,9 @@ import uvicorn
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX
 from airflow_provider_lms.sandbox.app import PLATFORMS, create_app
 from airflow_provider_lms.sandbox.faults import install_drop_log_filter
+from airflow_provider_lms.sandbox.platforms import connection_env
 from airflow_provider_lms.sandbox.server import base_url, bind_socket
 from airflow_provider_lms.sandbox.state import SandboxState
-from airflow_provider_lms.testing import sandbox_connection_env
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # The demo credentials are public (they only open this sandbox), so printing them is safe and saves a
     # DAG author from looking each one up.
     print("\nAirflow connections for this sandbox:")
-    for name, value in sandbox_connection_env(url).items():
+    for name, value in connection_env(url).items():
         print(f"  export {name}='{value}'")
     sys.stdout.flush()
 

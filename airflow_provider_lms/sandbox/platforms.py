@@ -8,13 +8,16 @@ generic machinery, so only packages are looked at.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_lms.sandbox._common import PlatformMount
 
-__all__ = ["load_mounts", "mount_named"]
+__all__ = ["connection_env", "load_mounts", "mount_named"]
 
 
 @cache
@@ -39,3 +42,22 @@ def mount_named(name: str) -> PlatformMount:
             return mount
     known = ", ".join(m.name for m in load_mounts())
     raise KeyError(f"the sandbox serves no platform {name!r} (it serves: {known})")
+
+
+def connection_env(
+    sandbox_url: str, *, overrides: Mapping[str, Mapping[str, Any]] | None = None, **extra: Any
+) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables that point every platform's default connection at a running sandbox.
+
+    :param sandbox_url: the sandbox root, e.g. ``http://127.0.0.1:8765``.
+    :param overrides: per platform name, connection fields to replace (e.g. another accepted key).
+    :param extra: further connection extras for every connection (e.g. ``backoff_base``).
+    """
+    env: dict[str, str] = {}
+    for mount in load_mounts():
+        if mount.connection_factory is None or mount.conn_id is None:
+            continue
+        conn = {**mount.connection_factory(sandbox_url), **(overrides or {}).get(mount.name, {})}
+        conn["extra"] = {**conn.get("extra", {}), **extra}
+        env[f"AIRFLOW_CONN_{mount.conn_id.upper()}"] = json.dumps(conn)
+    return env
