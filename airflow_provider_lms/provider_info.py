@@ -51,115 +51,107 @@ def _url_field(label: str, description: str, default: str | None = None) -> dict
     return {"label": label, "description": description, "schema": schema}
 
 
+def _connection_type(
+    conn_type: str, hook: str, name: str, fields: dict[str, Any], behaviour: dict[str, Any]
+) -> dict[str, Any]:
+    """One connection form: its own fields, then the HTTP settings every connection has."""
+    return {
+        "connection-type": conn_type,
+        "hook-class-name": f"airflow_provider_lms.hooks.{conn_type}.{hook}",
+        "hook-name": name,
+        "conn-fields": {**fields, **_HTTP_FIELDS},
+        "ui-field-behaviour": behaviour,
+    }
+
+
+def _eduframe_form() -> dict[str, Any]:
+    fields = {
+        "base_url": _url_field("Base URL", "Eduframe API root.", "https://api.eduframe.nl/api/v1"),
+        "order_creator_id": {
+            "label": "Order creator user id",
+            "description": "User recorded as creator of the orders that enroll learners (blank: the learner).",
+            "schema": {"type": ["integer", "null"], "minimum": 1},
+        },
+    }
+    behaviour = {
+        "hidden-fields": ["host", "port", "schema", "login", "extra"],
+        "relabeling": {"password": "API key"},
+        "placeholders": {"password": "Eduframe API key (sent as Bearer)"},
+    }
+    return _connection_type("eduframe", "EduframeHook", "Eduframe", fields, behaviour)
+
+
+def _anewspring_form() -> dict[str, Any]:
+    fields = {
+        "base_url": _url_field("Environment URL", "Your environment's API root, e.g. https://academy.example.com/api"),
+    }
+    behaviour = {
+        "hidden-fields": ["host", "port", "schema", "login", "extra"],
+        "relabeling": {"password": "API key"},
+        "placeholders": {"password": "aNewSpring API key (sent as X-API-Key)"},
+    }
+    return _connection_type("anewspring", "ANewSpringHook", "aNewSpring", fields, behaviour)
+
+
+def _pluvo_form() -> dict[str, Any]:
+    fields = {
+        "base_url": _url_field("Organisation URL", "e.g. https://yourorganisation.pluvo.com"),
+        "scopes": {
+            "label": "Scopes",
+            "description": "Space-separated OAuth2 scopes, e.g. 'users.read trainings.read'.",
+            "schema": _OPT_STR,
+        },
+    }
+    behaviour = {
+        "hidden-fields": ["host", "port", "schema", "extra"],
+        "relabeling": {"login": "OAuth2 client id", "password": "OAuth2 client secret"},
+    }
+    return _connection_type("pluvo", "PluvoHook", "Pluvo", fields, behaviour)
+
+
+def _pynter_form() -> dict[str, Any]:
+    fields = {
+        "base_url": _url_field("Customer URL", "e.g. https://yourcompany.pynter.nl (acceptance: .acc.pynter.nl)"),
+    }
+    behaviour = {
+        "hidden-fields": ["host", "port", "schema", "extra"],
+        "relabeling": {"login": "API username", "password": "API password"},
+    }
+    return _connection_type("pynter", "PynterHook", "Pynter", fields, behaviour)
+
+
+def _lara_form() -> dict[str, Any]:
+    fields = {
+        "base_url": _url_field("Portal URL", "e.g. https://yourorder.lara.example"),
+        "credential_1_header": {
+            "label": "Credential 1 header name",
+            "description": "Header name of the first encrypted credential value from onboarding.",
+            "schema": _OPT_STR,
+        },
+        "credential_1_secret": {
+            "label": "Credential 1 value",
+            "schema": {"type": ["string", "null"], "format": "password"},
+        },
+        "credential_2_header": {
+            "label": "Credential 2 header name",
+            "schema": _OPT_STR,
+        },
+        "credential_2_secret": {
+            "label": "Credential 2 value",
+            "schema": {"type": ["string", "null"], "format": "password"},
+        },
+        "portal_timezone": {
+            "label": "Portal time zone",
+            "description": "IANA time zone of the portal, used for period dates without an offset.",
+            "schema": {"type": "string", "default": "America/Toronto"},
+        },
+    }
+    behaviour = {"hidden-fields": ["host", "port", "schema", "login", "password", "extra"]}
+    return _connection_type("lara", "LaraHook", "Lära", fields, behaviour)
+
+
 def _connection_types() -> list[dict[str, Any]]:
-    return [
-        {
-            "connection-type": "eduframe",
-            "hook-class-name": "airflow_provider_lms.hooks.eduframe.EduframeHook",
-            "hook-name": "Eduframe",
-            "conn-fields": {
-                "base_url": _url_field(
-                    "Base URL",
-                    "Eduframe API root.",
-                    "https://api.eduframe.nl/api/v1",
-                ),
-                "order_creator_id": {
-                    "label": "Order creator user id",
-                    "description": "User recorded as creator of the orders that enroll learners (blank: the learner).",
-                    "schema": {"type": ["integer", "null"], "minimum": 1},
-                },
-                **_HTTP_FIELDS,
-            },
-            "ui-field-behaviour": {
-                "hidden-fields": ["host", "port", "schema", "login", "extra"],
-                "relabeling": {"password": "API key"},
-                "placeholders": {"password": "Eduframe API key (sent as Bearer)"},
-            },
-        },
-        {
-            "connection-type": "anewspring",
-            "hook-class-name": "airflow_provider_lms.hooks.anewspring.ANewSpringHook",
-            "hook-name": "aNewSpring",
-            "conn-fields": {
-                "base_url": _url_field(
-                    "Environment URL", "Your environment's API root, e.g. https://academy.example.com/api"
-                ),
-                **_HTTP_FIELDS,
-            },
-            "ui-field-behaviour": {
-                "hidden-fields": ["host", "port", "schema", "login", "extra"],
-                "relabeling": {"password": "API key"},
-                "placeholders": {"password": "aNewSpring API key (sent as X-API-Key)"},
-            },
-        },
-        {
-            "connection-type": "pluvo",
-            "hook-class-name": "airflow_provider_lms.hooks.pluvo.PluvoHook",
-            "hook-name": "Pluvo",
-            "conn-fields": {
-                "base_url": _url_field("Organisation URL", "e.g. https://yourorganisation.pluvo.com"),
-                "scopes": {
-                    "label": "Scopes",
-                    "description": "Space-separated OAuth2 scopes, e.g. 'users.read trainings.read'.",
-                    "schema": _OPT_STR,
-                },
-                **_HTTP_FIELDS,
-            },
-            "ui-field-behaviour": {
-                "hidden-fields": ["host", "port", "schema", "extra"],
-                "relabeling": {"login": "OAuth2 client id", "password": "OAuth2 client secret"},
-            },
-        },
-        {
-            "connection-type": "pynter",
-            "hook-class-name": "airflow_provider_lms.hooks.pynter.PynterHook",
-            "hook-name": "Pynter",
-            "conn-fields": {
-                "base_url": _url_field(
-                    "Customer URL", "e.g. https://yourcompany.pynter.nl (acceptance: .acc.pynter.nl)"
-                ),
-                **_HTTP_FIELDS,
-            },
-            "ui-field-behaviour": {
-                "hidden-fields": ["host", "port", "schema", "extra"],
-                "relabeling": {"login": "API username", "password": "API password"},
-            },
-        },
-        {
-            "connection-type": "lara",
-            "hook-class-name": "airflow_provider_lms.hooks.lara.LaraHook",
-            "hook-name": "Lära",
-            "conn-fields": {
-                "base_url": _url_field("Portal URL", "e.g. https://yourorder.lara.example"),
-                "credential_1_header": {
-                    "label": "Credential 1 header name",
-                    "description": "Header name of the first encrypted credential value from onboarding.",
-                    "schema": _OPT_STR,
-                },
-                "credential_1_secret": {
-                    "label": "Credential 1 value",
-                    "schema": {"type": ["string", "null"], "format": "password"},
-                },
-                "credential_2_header": {
-                    "label": "Credential 2 header name",
-                    "schema": _OPT_STR,
-                },
-                "credential_2_secret": {
-                    "label": "Credential 2 value",
-                    "schema": {"type": ["string", "null"], "format": "password"},
-                },
-                "portal_timezone": {
-                    "label": "Portal time zone",
-                    "description": "IANA time zone of the portal, used for period dates without an offset.",
-                    "schema": {"type": "string", "default": "America/Toronto"},
-                },
-                **_HTTP_FIELDS,
-            },
-            "ui-field-behaviour": {
-                "hidden-fields": ["host", "port", "schema", "login", "password", "extra"],
-            },
-        },
-    ]
+    return [_eduframe_form(), _anewspring_form(), _pluvo_form(), _pynter_form(), _lara_form()]
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -207,8 +199,10 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.sensors.lara"]},
         ],
         "triggers": [
-            {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.triggers.enrollment"]},
-            {"integration-name": "Pluvo", "python-modules": ["airflow_provider_lms.triggers.events"]},
+            {
+                "integration-name": "Eduframe",
+                "python-modules": ["airflow_provider_lms.triggers.enrollment", "airflow_provider_lms.triggers.events"],
+            },
             {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.triggers.lara"]},
         ],
         "plugins": [

@@ -19,14 +19,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.auth import HeaderAuth
-from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
 from airflow_provider_lms.http.client import ErrorParser, LmsHttpClient, PlatformError
 from airflow_provider_lms.http.errors import (
     LmsConflictError,
@@ -41,11 +41,10 @@ from airflow_provider_lms.models.anewspring import (
     ANewSpringSubscription,
     parse_percent,
 )
+from airflow_provider_lms.models.connection import ApiKeyConnection, LmsConnection
 from airflow_provider_lms.models.inputs import ScoreRow, validate_id
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
-
-if TYPE_CHECKING:
-    from airflow.sdk import Connection
 
 __all__ = [
     "ADDRESS_MODES",
@@ -146,7 +145,8 @@ def _date(field: str, value: Any) -> str:
     raise LmsInputError(field, f"must be a date (YYYY-MM-DD), got {value!r}")
 
 
-class ANewSpringHook(LmsHook):
+@register_platform
+class ANewSpringHook(LmsHook[ApiKeyConnection]):
     """Talk to the aNewSpring subscription and results API.
 
     Connection: ``base_url`` is the environment's API root (``https://<environment>/api``), the API key
@@ -172,12 +172,13 @@ class ANewSpringHook(LmsHook):
             "enrollment_status",
         }
     )
+    connection_model: ClassVar[type[LmsConnection]] = ApiKeyConnection
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
     #: Sent with every request so that errors come back as a parseable body instead of free text.
     base_params: ClassVar[dict[str, str]] = {"_formatErrors": "true"}
 
-    def auth_for(self, conn: Connection) -> httpx.Auth:
-        return HeaderAuth({"X-API-Key": self.secret(conn, conn.password, "API key (password)")})
+    def auth_for(self, config: ApiKeyConnection) -> httpx.Auth:
+        return HeaderAuth({"X-API-Key": config.api_key})
 
     def error_parser(self) -> ErrorParser:
         return parse_anewspring_error
@@ -565,6 +566,10 @@ class ANewSpringHook(LmsHook):
             self.score_form(row.score, getattr(row, "passed", None), row.comment, options.get("field_names"))
         except LmsInputError as exc:
             raise LmsInputError(f"{field}.{exc.field}", str(exc).removeprefix(f"invalid {exc.field}: ")) from None
+
+    def check_subscription_update(self, start_date: Any, expiry_date: Any, expired: Any, **options: Any) -> None:
+        """Refuse dates or a flag the updateSubscription form would refuse (errors name the field)."""
+        self.update_form(start_date, expiry_date, expired, options.get("field_names"))
 
     def score_activity(self, row: ScoreRow, **options: Any) -> ItemResult[Any]:
         """Register a row's score on its external activity unless the same score is already there.

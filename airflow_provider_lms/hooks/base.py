@@ -8,16 +8,16 @@ once with a message that names the platforms that have it.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_lms.http.auth import mask
-from airflow_provider_lms.http.bulk import ItemResult
+from airflow_provider_lms.hooks.capabilities import CAPABILITIES, platforms_with
 from airflow_provider_lms.http.client import ErrorParser, LmsHttpClient
-from airflow_provider_lms.http.config import ClientSettings
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsError, LmsInputError
+from airflow_provider_lms.models.connection import LmsConnection
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow, validate_id
+from airflow_provider_lms.models.results import ItemResult
 from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
 
 if TYPE_CHECKING:
@@ -26,17 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CAPABILITIES", "EnrollmentRef", "LmsHook"]
 
-#: Capability name -> what it lets a DAG do, for error messages.
-CAPABILITIES: dict[str, str] = {
-    "ensure_learners": "find or create learners",
-    "subscribe": "subscribe learners to a course",
-    "score_external_activity": "record scores of external activities",
-    "award_certificate": "award certificates",
-    "enrollment_status": "report enrollment status (EnrollmentCompletedSensor)",
-    "subscribe_groups": "subscribe learner groups to a course",
-    "unsubscribe": "unsubscribe learners from a course",
-    "update_subscription": "change a subscription's start date, expiry date or expired flag",
-}
+ConfigT = TypeVar("ConfigT", bound=LmsConnection)
 
 
 class EnrollmentRef:
@@ -70,10 +60,12 @@ class EnrollmentRef:
         return f"learner {self.learner_id} in course {self.course_id}"
 
 
-class LmsHook(BaseHook):
-    """Base of the platform hooks: reads the connection and owns one :class:`LmsHttpClient`.
+class LmsHook(BaseHook, Generic[ConfigT]):
+    """Base of the platform hooks: parses the connection once and owns one :class:`LmsHttpClient`.
 
     :param lms_conn_id: the Airflow connection id.
+    :param connection: the connection, when the caller has already read it (``get_lms_hook`` has, to
+        choose the hook class): it is not read a second time.
     :param transport: an httpx transport for the sync client (tests only).
     :param async_transport: an httpx transport for the async client (tests only).
     """
@@ -86,6 +78,8 @@ class LmsHook(BaseHook):
     platform: ClassVar[str] = ""
     #: Names from :data:`CAPABILITIES` this platform supports.
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    #: The typed model the connection is parsed into.
+    connection_model: ClassVar[type[LmsConnection]] = LmsConnection
     #: Used when the connection gives no base URL.
     default_base_url: ClassVar[str | None] = None
     #: Client settings this platform needs by default (e.g. a documented rate limit).
@@ -97,14 +91,17 @@ class LmsHook(BaseHook):
         self,
         lms_conn_id: str | None = None,
         *,
+        connection: Connection | None = None,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.lms_conn_id = lms_conn_id or self.default_conn_name
+        self._connection = connection
         self._transport = transport
         self._async_transport = async_transport
+        self._config: LmsConnection | None = None
         self._client: LmsHttpClient | None = None
         self._aclient: LmsHttpClient | None = None
         # Bulk operators call the hook from several threads. Reading the connection in a real Airflow worker
@@ -112,31 +109,43 @@ class LmsHook(BaseHook):
         # when two threads use it at once (the task hangs and its memory grows). One thread at a time.
         self._client_lock = threading.Lock()
 
-    # -- connection -> client ---------------------------------------------------------------------------
-    @staticmethod
-    def extras(conn: Connection) -> dict[str, Any]:
-        """The connection's extras as a dict (the form's custom fields live there)."""
-        extra = conn.extra_dejson
-        return extra if isinstance(extra, dict) else {}
+    # -- connection -> settings -> client -------------------------------------------------------------------
+    def parse_connection(self, conn: Connection) -> ConfigT:
+        """The connection as this platform's typed model; errors name the field."""
+        model = self.connection_model.from_connection(
+            conn,
+            conn_id=self.lms_conn_id,
+            default_base_url=self.default_base_url,
+            default_client_settings=self.default_client_settings,
+        )
+        return cast(ConfigT, model)
 
-    def base_url_for(self, conn: Connection) -> str:
-        """The API root: the form's ``base_url``, else the host field, else the platform default."""
-        extras = self.extras(conn)
-        url = extras.get("base_url") or conn.host or self.default_base_url
-        if not url:
-            raise LmsInputError(f"connection {self.lms_conn_id!r} base_url", "is empty")
-        return str(url)
+    def _adopt(self, config: ConfigT) -> ConfigT:
+        if self._config is None:
+            self._config = config
+        # The parsed model is all the hook needs from here on; the connection is not kept around.
+        self._connection = None
+        return cast(ConfigT, self._config)
 
-    def settings_for(self, conn: Connection) -> ClientSettings:
-        """Client settings from the connection over the platform defaults; errors name the field."""
-        try:
-            return ClientSettings.from_values(self.base_url_for(conn), self.extras(conn), self.default_client_settings)
-        except LmsInputError as exc:
-            raise LmsInputError(
-                f"connection {self.lms_conn_id!r} {exc.field}", exc.message.split(": ", 1)[-1]
-            ) from None
+    @property
+    def connection_config(self) -> ConfigT:
+        """The connection's settings, parsed on first use (once, whichever thread asks first)."""
+        if self._config is None:
+            with self._client_lock:
+                if self._config is None:
+                    conn = self._connection if self._connection is not None else self.get_connection(self.lms_conn_id)
+                    self._adopt(self.parse_connection(conn))
+        return cast(ConfigT, self._config)
 
-    def auth_for(self, conn: Connection) -> httpx.Auth | None:
+    async def aconnection_config(self) -> ConfigT:
+        """The async twin of :attr:`connection_config`: reads with ``aget_connection`` (safe in the triggerer)."""
+        if self._config is None:
+            conn = self._connection if self._connection is not None else await self.aget_connection(self.lms_conn_id)
+            # No lock here: a triggerer runs one event loop, and blocking it on a thread lock would stall it.
+            self._adopt(self.parse_connection(conn))
+        return cast(ConfigT, self._config)
+
+    def auth_for(self, config: ConfigT) -> httpx.Auth | None:
         """The ``httpx.Auth`` carrying this platform's credentials."""
         return None
 
@@ -144,19 +153,12 @@ class LmsHook(BaseHook):
         """Turns this platform's error answers into a :class:`~airflow_provider_lms.http.client.PlatformError`."""
         return None
 
-    def secret(self, conn: Connection, value: str | None, field: str) -> str:
-        """A required secret from the connection, masked in logs from here on."""
-        if not value:
-            raise LmsInputError(f"connection {self.lms_conn_id!r} {field}", "is empty")
-        mask(value)
-        return value
-
-    def build_client(self, conn: Connection, *, for_async: bool = False) -> LmsHttpClient:
-        """A new :class:`LmsHttpClient` for ``conn``."""
+    def build_client(self, config: ConfigT, *, for_async: bool = False) -> LmsHttpClient:
+        """A new :class:`LmsHttpClient` for the parsed connection ``config``."""
         return LmsHttpClient(
-            self.settings_for(conn),
+            config.settings,
             platform=self.platform,
-            auth=self.auth_for(conn),
+            auth=self.auth_for(config),
             headers=self.default_headers,
             error_parser=self.error_parser(),
             limiter_key=f"{self.conn_type}:{self.lms_conn_id}",
@@ -167,16 +169,16 @@ class LmsHook(BaseHook):
     def get_conn(self) -> LmsHttpClient:
         """The sync client, built from the connection on first use (once, whichever thread asks first)."""
         if self._client is None:
+            config = self.connection_config
             with self._client_lock:
                 if self._client is None:
-                    self._client = self.build_client(self.get_connection(self.lms_conn_id))
+                    self._client = self.build_client(config)
         return self._client
 
     async def aget_conn(self) -> LmsHttpClient:
         """The async client; reads the connection with ``aget_connection`` (safe in the triggerer)."""
         if self._aclient is None:
-            conn = await self.aget_connection(self.lms_conn_id)
-            self._aclient = self.build_client(conn, for_async=True)
+            self._aclient = self.build_client(await self.aconnection_config(), for_async=True)
         return self._aclient
 
     @property
@@ -219,8 +221,6 @@ class LmsHook(BaseHook):
         """Raise :class:`LmsCapabilityError` naming the platforms that can, if this one cannot."""
         if self.supports(capability):
             return
-        from airflow_provider_lms.hooks.registry import platforms_with
-
         able = ", ".join(platforms_with(capability)) or "none yet"
         raise LmsCapabilityError(
             f"{self.platform} cannot {CAPABILITIES.get(capability, capability)} "
@@ -266,6 +266,48 @@ class LmsHook(BaseHook):
         """Award a learner the certificate of a program unless already awarded."""
         self.require("award_certificate")
         raise NotImplementedError
+
+    def subscribe_group(self, course_id: str, group_id: str, **options: Any) -> ItemResult[Any]:
+        """Subscribe one learner group to a course (members already subscribed are left as they are)."""
+        self.require("subscribe_groups")
+        raise NotImplementedError
+
+    def unsubscribe_learner(self, course_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
+        """Unsubscribe one learner; one who is not subscribed counts as already done."""
+        self.require("unsubscribe")
+        raise NotImplementedError
+
+    def update_learner_subscription(
+        self,
+        course_id: str,
+        learner_id: str,
+        *,
+        start_date: Any = None,
+        expiry_date: Any = None,
+        expired: bool | None = None,
+        **options: Any,
+    ) -> ItemResult[Any]:
+        """Change one subscription's start date, expiry date and/or expired flag, unless it already matches."""
+        self.require("update_subscription")
+        raise NotImplementedError
+
+    # -- platform rules for items, checked before a bulk run sends anything ------------------------------------
+    def check_score_row(self, field: str, row: ScoreRow, **options: Any) -> None:
+        """Refuse a score row this platform's :meth:`score_activity` would refuse; by default any row passes.
+
+        :param field: where the row is, e.g. ``scores[3]``; errors name ``scores[3].score``.
+        :param row: the validated row.
+        :param options: the validated platform options.
+        """
+
+    def check_subscription_update(self, start_date: Any, expiry_date: Any, expired: Any, **options: Any) -> None:
+        """Refuse values :meth:`update_learner_subscription` would refuse; by default any values pass.
+
+        :param start_date: the new start date, or None.
+        :param expiry_date: the new expiry date, or None.
+        :param expired: the new expired flag, or None.
+        :param options: the validated platform options.
+        """
 
     def not_enrolled(self, learner_id: str | None, course_id: str | None) -> NormalizedEnrollment:
         """The answer for a learner the platform has no enrollment for (a sensor stops waiting on it)."""

@@ -8,17 +8,19 @@ is no ``POST /enrollments`` and an order does not check for an existing enrollme
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, get_args
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, get_args
 
 import httpx
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.auth import BearerAuth
-from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import LmsInputError, LmsNotFoundError, LmsValidationError
 from airflow_provider_lms.http.once import create_once
+from airflow_provider_lms.models.connection import ApiKeyConnection, ConnectionFields, LmsConnection
 from airflow_provider_lms.models.eduframe import (
     EduframeCatalogVariant,
     EduframeCredit,
@@ -33,12 +35,10 @@ from airflow_provider_lms.models.eduframe import (
     EnrollmentStatus,
 )
 from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
 
-if TYPE_CHECKING:
-    from airflow.sdk import Connection
-
-__all__ = ["EduframeHook", "parse_eduframe_error"]
+__all__ = ["EduframeConnection", "EduframeHook", "parse_eduframe_error"]
 
 #: Eduframe's documented limit: 500 requests per 5 minutes per token (FACTS.md).
 EDUFRAME_RATE_LIMIT = {"rate_limit_requests": 500, "rate_limit_period": 300.0}
@@ -100,7 +100,25 @@ def _eduframe_id(field: str, value: Any) -> int:
     return number
 
 
-class EduframeHook(LmsHook):
+@dataclass(frozen=True, kw_only=True)
+class EduframeConnection(ApiKeyConnection):
+    """An Eduframe connection: the API key (the password field, sent as Bearer) and the optional order creator.
+
+    :param order_creator_id: the user recorded as the creator of the orders the hook places (None: the learner).
+    """
+
+    order_creator_id: int | None = None
+
+    @classmethod
+    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
+        creator = fields.extras.get("order_creator_id")
+        if creator in (None, ""):
+            return {}
+        return {"order_creator_id": _eduframe_id(f"connection {fields.conn_id!r} order_creator_id", creator)}
+
+
+@register_platform
+class EduframeHook(LmsHook[EduframeConnection]):
     """Talk to the Eduframe REST API v1.
 
     Connection: ``base_url`` (default ``https://api.eduframe.nl/api/v1``) and the API key in the
@@ -117,6 +135,7 @@ class EduframeHook(LmsHook):
     capabilities: ClassVar[frozenset[str]] = frozenset(
         {"ensure_learners", "subscribe", "score_external_activity", "award_certificate", "enrollment_status"}
     )
+    connection_model: ClassVar[type[LmsConnection]] = EduframeConnection
     default_base_url: ClassVar[str | None] = "https://api.eduframe.nl/api/v1"
     default_client_settings: ClassVar[dict[str, Any]] = EDUFRAME_RATE_LIMIT
 
@@ -124,20 +143,13 @@ class EduframeHook(LmsHook):
         super().__init__(lms_conn_id, **kwargs)
         self._variant_cache: dict[tuple[str, int], int] = {}
         self._cache_lock = threading.Lock()
-        self._order_creator_id: int | None = None
 
     # -- connection ---------------------------------------------------------------------------------------
-    def auth_for(self, conn: Connection) -> httpx.Auth:
-        return BearerAuth(self.secret(conn, conn.password, "API key (password)"))
+    def auth_for(self, config: EduframeConnection) -> httpx.Auth:
+        return BearerAuth(config.api_key)
 
     def error_parser(self) -> ErrorParser:
         return parse_eduframe_error
-
-    def build_client(self, conn: Connection, *, for_async: bool = False) -> Any:
-        creator = self.extras(conn).get("order_creator_id")
-        if creator not in (None, ""):
-            self._order_creator_id = _eduframe_id(f"connection {self.lms_conn_id!r} order_creator_id", creator)
-        return super().build_client(conn, for_async=for_async)
 
     def check_connection(self) -> str:
         educator = self.get_current_educator()
@@ -230,15 +242,14 @@ class EduframeHook(LmsHook):
             platform=self.platform,
         )
 
-    def list_enrollments(
-        self,
-        *,
-        student_id: int | str | None = None,
-        planned_course_id: int | str | None = None,
-        status: list[str] | None = None,
-        with_canceled: bool | None = None,
-    ) -> Iterator[EduframeEnrollment]:
-        """``GET /enrollments`` with its filters, lazily across pages."""
+    @staticmethod
+    def _enrollment_params(
+        student_id: int | str | None,
+        planned_course_id: int | str | None,
+        status: str | list[str] | None,
+        with_canceled: bool | None,
+    ) -> list[tuple[str, Any]]:
+        """``GET /enrollments``'s query, checked before any request."""
         params: list[tuple[str, Any]] = [("per_page", PER_PAGE)]
         if student_id is not None:
             params.append(("student_id", _eduframe_id("student_id", student_id)))
@@ -248,7 +259,33 @@ class EduframeHook(LmsHook):
             params.append(("status", s))
         if with_canceled is not None:
             params.append(("with_canceled", "true" if with_canceled else "false"))
+        return params
+
+    def list_enrollments(
+        self,
+        *,
+        student_id: int | str | None = None,
+        planned_course_id: int | str | None = None,
+        status: list[str] | None = None,
+        with_canceled: bool | None = None,
+    ) -> Iterator[EduframeEnrollment]:
+        """``GET /enrollments`` with its filters, lazily across pages."""
+        params = self._enrollment_params(student_id, planned_course_id, status, with_canceled)
         for record in self.client.iter_link_items("/enrollments", params):
+            yield EduframeEnrollment.model_validate(record)
+
+    async def aiter_enrollments(
+        self,
+        *,
+        student_id: int | str | None = None,
+        planned_course_id: int | str | None = None,
+        status: str | list[str] | None = None,
+        with_canceled: bool | None = None,
+    ) -> AsyncIterator[EduframeEnrollment]:
+        """The async twin of :meth:`list_enrollments` (triggers): lazily across the Link-header pages."""
+        params = self._enrollment_params(student_id, planned_course_id, status, with_canceled)
+        client = await self.aget_conn()
+        async for record in client.aiter_link_items("/enrollments", params):
             yield EduframeEnrollment.model_validate(record)
 
     def get_enrollment(self, enrollment_id: int | str) -> EduframeEnrollment:
@@ -412,8 +449,7 @@ class EduframeHook(LmsHook):
     def _creator(self, options: dict[str, Any], student: int) -> int:
         if options.get("creator_id") is not None:
             return _eduframe_id("creator_id", options["creator_id"])
-        self.get_conn()  # reading the connection sets the configured creator, if any
-        return self._order_creator_id or student
+        return self.connection_config.order_creator_id or student
 
     def _order_once(
         self,
@@ -529,10 +565,8 @@ class EduframeHook(LmsHook):
             except LmsNotFoundError:
                 return self.not_enrolled(ref.learner_id, ref.course_id)
             return EduframeEnrollment.model_validate(record).normalized()
-        params = {"student_id": key[0], "planned_course_id": key[1], "per_page": PER_PAGE}
         canceled: EduframeEnrollment | None = None
-        async for record in client.aiter_link_items("/enrollments", params):
-            enrollment = EduframeEnrollment.model_validate(record)
+        async for enrollment in self.aiter_enrollments(student_id=key[0], planned_course_id=key[1]):
             if enrollment.status != "canceled":
                 return enrollment.normalized()
             canceled = enrollment

@@ -15,18 +15,20 @@ envelope is not documented (FACTS.md has seen an ``ErrorID`` field), so the code
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pendulum
 from pydantic import ValidationError
 
 from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.auth import HeaderAuth
-from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import LmsError, LmsInputError, LmsNotFoundError, LmsValidationError
+from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
 from airflow_provider_lms.models.inputs import validate_id
 from airflow_provider_lms.models.lara import (
     DEFAULT_PORTAL_TIMEZONE,
@@ -39,15 +41,12 @@ from airflow_provider_lms.models.lara import (
     normalize_status_name,
     parse_lara_datetime,
 )
-
-if TYPE_CHECKING:
-    from airflow.sdk import Connection
-
-    from airflow_provider_lms.http.client import LmsHttpClient
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 
 __all__ = [
     "LARA_ERRORS",
     "LaraApiError",
+    "LaraConnection",
     "LaraCustomFieldRequiredError",
     "LaraCycleError",
     "LaraHook",
@@ -280,7 +279,41 @@ def _current_entry(entries: list[LaraMemberStatus], tz: str) -> LaraMemberStatus
 
 
 # -- the hook ----------------------------------------------------------------------------------------------
-class LaraHook(LmsHook):
+@dataclass(frozen=True, kw_only=True)
+class LaraConnection(LmsConnection):
+    """A Lära connection: up to two credential headers from onboarding, and the portal's time zone.
+
+    :param credential_headers: header name -> encrypted credential value; masked in logs, left out of ``repr``.
+    :param portal_timezone: the portal's IANA time zone (default America/Toronto).
+    """
+
+    credential_headers: Mapping[str, str] = field(repr=False)
+    portal_timezone: str = DEFAULT_PORTAL_TIMEZONE
+
+    @classmethod
+    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
+        tz = str(fields.extras.get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE)
+        try:
+            pendulum.timezone(tz)
+        except Exception:
+            raise fields.error("portal_timezone", f"{tz!r} is not an IANA time zone") from None
+        return {"portal_timezone": tz}
+
+    @classmethod
+    def read_credentials(cls, fields: ConnectionFields, base_url: str) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        for n in (1, 2):
+            name = fields.extras.get(f"credential_{n}_header")
+            value = fields.extras.get(f"credential_{n}_secret")
+            if name and value:
+                headers[str(name)] = fields.secret(str(value), f"credential_{n}_secret")
+        if not headers:
+            raise fields.error("credential_1_header", "give at least one credential header and value")
+        return {"credential_headers": headers}
+
+
+@register_platform
+class LaraHook(LmsHook[LaraConnection]):
     """Lära: ``lmsapi`` JSON at ``<portal URL>/lmsapi/<module>/<method>``.
 
     The names of the credential values handed over at onboarding are not public, so the connection
@@ -299,50 +332,19 @@ class LaraHook(LmsHook):
     platform: ClassVar[str] = "Lära"
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
 
-    def __init__(self, lms_conn_id: str | None = None, **kwargs: Any) -> None:
-        super().__init__(lms_conn_id, **kwargs)
-        self._tz: str | None = None
+    connection_model: ClassVar[type[LmsConnection]] = LaraConnection
 
     # -- connection ---------------------------------------------------------------------------------------
-    def auth_for(self, conn: Connection) -> httpx.Auth:
-        extras = self.extras(conn)
-        headers: dict[str, str] = {}
-        for n in (1, 2):
-            name = extras.get(f"credential_{n}_header")
-            value = extras.get(f"credential_{n}_secret")
-            if name and value:
-                headers[str(name)] = self.secret(conn, str(value), f"credential_{n}_secret")
-        if not headers:
-            raise LmsInputError(
-                f"connection {self.lms_conn_id!r} credential_1_header",
-                "give at least one credential header and value",
-            )
-        return HeaderAuth(headers)
-
-    def portal_timezone(self, conn: Connection) -> str:
-        """The portal's time zone (IANA name), default America/Toronto."""
-        return str(self.extras(conn).get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE)
+    def auth_for(self, config: LaraConnection) -> httpx.Auth:
+        return HeaderAuth(dict(config.credential_headers))
 
     def error_parser(self) -> ErrorParser:
         return parse_lara_error
 
-    def build_client(self, conn: Connection, *, for_async: bool = False) -> LmsHttpClient:
-        tz = self.portal_timezone(conn)
-        try:
-            pendulum.timezone(tz)
-        except Exception:
-            raise LmsInputError(
-                f"connection {self.lms_conn_id!r} portal_timezone", f"{tz!r} is not an IANA time zone"
-            ) from None
-        self._tz = tz
-        return super().build_client(conn, for_async=for_async)
-
     @property
     def tz(self) -> str:
-        """The portal's time zone (reads the connection on first use)."""
-        if self._tz is None and self._aclient is None:
-            self.get_conn()
-        return self._tz or DEFAULT_PORTAL_TIMEZONE
+        """The portal's time zone (parses the connection on first use, unless a client already did)."""
+        return self.connection_config.portal_timezone
 
     def check_connection(self) -> str:
         cycles = self.list_cycles()

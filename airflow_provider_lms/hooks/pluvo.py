@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import httpx
 
 from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.auth import OAuth2ClientCredentials
 from airflow_provider_lms.http.errors import LmsError, LmsInputError
+from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
 from airflow_provider_lms.models.pluvo import PluvoPageInfo
 
-if TYPE_CHECKING:
-    from airflow.sdk import Connection
-
-__all__ = ["MAX_PAGE_SIZE", "PluvoGraphQLError", "PluvoHook"]
+__all__ = ["MAX_PAGE_SIZE", "PluvoConnection", "PluvoGraphQLError", "PluvoHook"]
 
 #: Relay ``first`` may not exceed 50 (FACTS.md).
 MAX_PAGE_SIZE = 50
@@ -47,7 +47,32 @@ def _graphql_body(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-class PluvoHook(LmsHook):
+@dataclass(frozen=True, kw_only=True)
+class PluvoConnection(LmsConnection):
+    """A Pluvo connection: OAuth2 client credentials (login and password) and the scopes to ask for.
+
+    :param client_id: the OAuth2 client id (the login field).
+    :param client_secret: the OAuth2 client secret (the password field); masked in logs, left out of ``repr``.
+    :param scopes: space-separated scopes, or None for the client's default.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: str | None = None
+
+    @classmethod
+    def read_credentials(cls, fields: ConnectionFields, base_url: str) -> dict[str, Any]:
+        client_id = fields.required(fields.conn.login, "client id (login)")
+        scopes = fields.extras.get("scopes") or None
+        return {
+            "client_id": client_id,
+            "client_secret": fields.secret(fields.conn.password, "client secret (password)"),
+            "scopes": str(scopes) if scopes else None,
+        }
+
+
+@register_platform
+class PluvoHook(LmsHook[PluvoConnection]):
     """Pluvo: GraphQL at ``<organisation URL>/graphql/`` with an OAuth2 client-credentials token.
 
     Connection: ``base_url`` is the organisation URL (``https://<organisation>.pluvo.com``), the
@@ -64,16 +89,14 @@ class PluvoHook(LmsHook):
     default_conn_name = "pluvo_default"
     platform: ClassVar[str] = "Pluvo"
     graphql_path: ClassVar[str] = "/graphql/"
+    connection_model: ClassVar[type[LmsConnection]] = PluvoConnection
 
-    def auth_for(self, conn: Connection) -> httpx.Auth:
-        if not conn.login:
-            raise LmsInputError(f"connection {self.lms_conn_id!r} client id (login)", "is empty")
-        scopes = self.extras(conn).get("scopes") or None
+    def auth_for(self, config: PluvoConnection) -> httpx.Auth:
         return OAuth2ClientCredentials(
-            self.base_url_for(conn).rstrip("/") + "/oauth/token/",
-            conn.login,
-            self.secret(conn, conn.password, "client secret (password)"),
-            scope=str(scopes) if scopes else None,
+            config.base_url.rstrip("/") + "/oauth/token/",
+            config.client_id,
+            config.client_secret,
+            scope=config.scopes,
         )
 
     def check_connection(self) -> str:

@@ -19,14 +19,15 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
-from airflow_provider_lms.http.bulk import ItemResult, ItemStatus
+from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import (
     LmsAuthenticationError,
@@ -38,6 +39,7 @@ from airflow_provider_lms.http.errors import (
     LmsValidationError,
 )
 from airflow_provider_lms.http.once import create_once
+from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
 from airflow_provider_lms.models.pynter import (
     PYNTER_TZ,
     PynterCertificate,
@@ -54,6 +56,7 @@ from airflow_provider_lms.models.pynter import (
     PynterTraining,
     normalize_pynter,
 )
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
 from airflow_provider_lms.soap import (
     CONTENT_TYPE,
@@ -65,10 +68,7 @@ from airflow_provider_lms.soap import (
     parse_fault,
 )
 
-if TYPE_CHECKING:
-    from airflow.sdk import Connection
-
-__all__ = ["ASSUMED_PARAMS", "READ_METHODS", "WRITE_METHODS", "PynterHook", "parse_pynter_error"]
+__all__ = ["ASSUMED_PARAMS", "READ_METHODS", "WRITE_METHODS", "PynterConnection", "PynterHook", "parse_pynter_error"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -171,7 +171,38 @@ def _models(model: type[M], contents: Any) -> list[M]:
     return [model.model_validate(row) for row in as_list(contents) if isinstance(row, dict)]
 
 
-class PynterHook(LmsHook):
+@dataclass(frozen=True, kw_only=True)
+class PynterConnection(LmsConnection):
+    """A Pynter connection: the API username and password (sent in every SOAP body) and parameter renames.
+
+    :param username: the API username (the login field).
+    :param password: the API password; masked in logs, left out of ``repr``.
+    :param param_names: per method, our parameter name -> the customer's WSDL name (extra ``param_names``).
+    """
+
+    username: str
+    password: str = field(repr=False)
+    param_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
+        # Credentials first, then the renames: the order the hook has always checked them in.
+        username = fields.required(fields.conn.login, "username (login)")
+        password = fields.secret(fields.conn.password, "password")
+        renames = fields.extras.get("param_names") or {}
+        if isinstance(renames, str):
+            try:
+                renames = json.loads(renames)
+            except ValueError:
+                raise fields.error("param_names", "is not JSON") from None
+        if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
+            raise fields.error("param_names", 'must look like {"Method": {"ourName": "theirName"}}')
+        param_names = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in renames.items()}
+        return {"username": username, "password": password, "param_names": param_names}
+
+
+@register_platform
+class PynterHook(LmsHook[PynterConnection]):
     """Pynter: SOAP 1.2 at ``<customer URL>/service/apiservice.asmx``; credentials travel in the body.
 
     Connection: ``base_url`` is the customer URL (``https://<customer>.pynter.nl``, acceptance
@@ -192,35 +223,11 @@ class PynterHook(LmsHook):
     capabilities: ClassVar[frozenset[str]] = frozenset({"enrollment_status"})
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/soap+xml"}
 
-    def __init__(self, lms_conn_id: str | None = None, **kwargs: Any) -> None:
-        super().__init__(lms_conn_id, **kwargs)
-        self._credentials: tuple[str, str] | None = None
-        self._renames: dict[str, dict[str, str]] = {}
+    connection_model: ClassVar[type[LmsConnection]] = PynterConnection
 
     # -- connection -----------------------------------------------------------------------------------------
-    def credentials(self, conn: Connection) -> tuple[str, str]:
-        """The SOAP username and password (password masked)."""
-        if not conn.login:
-            raise LmsInputError(f"connection {self.lms_conn_id!r} username (login)", "is empty")
-        return conn.login, self.secret(conn, conn.password, "password")
-
     def error_parser(self) -> ErrorParser:
         return parse_pynter_error
-
-    def build_client(self, conn: Connection, *, for_async: bool = False) -> Any:
-        self._credentials = self.credentials(conn)
-        renames = self.extras(conn).get("param_names") or {}
-        if isinstance(renames, str):
-            try:
-                renames = json.loads(renames)
-            except ValueError:
-                raise LmsInputError(f"connection {self.lms_conn_id!r} param_names", "is not JSON") from None
-        if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
-            raise LmsInputError(
-                f"connection {self.lms_conn_id!r} param_names", 'must look like {"Method": {"ourName": "theirName"}}'
-            )
-        self._renames = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in renames.items()}
-        return super().build_client(conn, for_async=for_async)
 
     def check_connection(self) -> str:
         # "Person not found." means the credentials were accepted: only the probe person is missing.
@@ -243,10 +250,11 @@ class PynterHook(LmsHook):
 
     # -- the SOAP exchange -------------------------------------------------------------------------------------
     def _envelope(self, method: str, params: Mapping[str, Any]) -> bytes:
-        assert self._credentials is not None, "the client is built before the first call"
-        renames = self._renames.get(method, {})
+        # The callers built their client first, so this reads no connection (none from the triggerer's loop).
+        config = self.connection_config
+        renames = config.param_names.get(method, {})
         pairs = [(renames.get(k, k), v) for k, v in params.items()]
-        return build_envelope(method, *self._credentials, pairs, tz=PYNTER_TZ)
+        return build_envelope(method, config.username, config.password, pairs, tz=PYNTER_TZ)
 
     @staticmethod
     def _is_read(method: str, idempotent: bool | None) -> bool:

@@ -6,6 +6,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_lms.hooks.anewspring import ANewSpringHook
 from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.capabilities import platforms_with
 from airflow_provider_lms.hooks.eduframe import EduframeHook
 from airflow_provider_lms.hooks.lara import LaraHook
 from airflow_provider_lms.hooks.pluvo import PluvoHook
@@ -32,17 +33,12 @@ def hook_class_for(conn_type: str | None, conn_id: str) -> type[LmsHook]:
 
 
 def get_lms_hook(conn_id: str) -> LmsHook:
-    """The platform hook for a connection, chosen by the connection's type."""
+    """The platform hook for a connection, chosen by the connection's type (the connection is read once)."""
     conn = BaseHook.get_connection(conn_id)
-    return hook_class_for(conn.conn_type, conn_id)(conn_id)
+    return hook_class_for(conn.conn_type, conn_id)(conn_id, connection=conn)
 
 
 async def aget_lms_hook(conn_id: str) -> LmsHook:
     """The async-safe twin of :func:`get_lms_hook` (for triggers)."""
     conn = await BaseHook.aget_connection(conn_id)
-    return hook_class_for(conn.conn_type, conn_id)(conn_id)
-
-
-def platforms_with(capability: str) -> list[str]:
-    """Display names of the platforms that support ``capability``."""
-    return [cls.platform for cls in HOOKS.values() if cls.supports(capability)]
+    return hook_class_for(conn.conn_type, conn_id)(conn_id, connection=conn)

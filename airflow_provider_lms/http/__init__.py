@@ -1,7 +1,7 @@
 """The one HTTP core shared by every platform hook."""
 
 from airflow_provider_lms.http.auth import BearerAuth, HeaderAuth, OAuth2ClientCredentials
-from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemOutcome, ItemResult, ItemStatus
+from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemOutcome
 from airflow_provider_lms.http.client import LmsHttpClient, PlatformError, RetryRecorder, parse_retry_after
 from airflow_provider_lms.http.config import ClientSettings
 from airflow_provider_lms.http.errors import (
@@ -17,6 +17,9 @@ from airflow_provider_lms.http.errors import (
     LmsTransportError,
     LmsValidationError,
 )
+
+# Re-exported here because DAG code, tests and benchmarks import them from the HTTP package.
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 
 __all__ = [
     "BearerAuth",

@@ -12,15 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from enum import Enum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
 from airflow_provider_lms.http.client import RetryRecorder, recording_retries
 from airflow_provider_lms.http.errors import LmsError, LmsTransportError
+from airflow_provider_lms.models.results import ItemResult, ItemStatus
 
-__all__ = ["BulkRunner", "BulkSummary", "ItemOutcome", "ItemResult", "ItemStatus"]
+__all__ = ["BulkRunner", "BulkSummary", "ItemOutcome"]
 
 T = TypeVar("T")
 
@@ -30,25 +30,6 @@ class _Log(Protocol):
 
     def info(self, *args: Any, **kwargs: Any) -> Any: ...
     def warning(self, *args: Any, **kwargs: Any) -> Any: ...
-
-
-class ItemStatus(str, Enum):
-    """How one item of a bulk run ended."""
-
-    DONE = "done"
-    ALREADY_DONE = "already_done"
-    FAILED = "failed"
-
-
-class ItemResult(BaseModel, Generic[T]):
-    """What an item operation returns when it succeeds.
-
-    :param status: ``done`` when this run changed the platform, ``already_done`` when it was so before.
-    :param result: JSON-safe details for downstream tasks (e.g. the enrollment id).
-    """
-
-    status: ItemStatus = ItemStatus.DONE
-    result: Any = None
 
 
 class ItemOutcome(BaseModel):
@@ -163,23 +144,7 @@ class BulkRunner:
         lock = threading.Lock()
 
         def work(index: int) -> None:
-            item = items[index]
-            recorder = RetryRecorder()
-            outcome: ItemOutcome | None = None
-            for attempt in range(1, self.item_attempts + 1):
-                with recording_retries(recorder):
-                    try:
-                        res = fn(item)
-                        outcome = ItemOutcome(key=key(item), status=res.status, result=res.result)
-                        break
-                    except Exception as exc:
-                        outcome = ItemOutcome(key=key(item), status=ItemStatus.FAILED, error=_item_error(exc))
-                        if attempt < self.item_attempts and _worth_another_pass(exc):
-                            recorder.record("item")
-                            continue
-                        break
-            assert outcome is not None
-            outcome.retries = dict(recorder.reasons)
+            outcome = self._attempt(items[index], fn, key)
             with lock:
                 outcomes[index] = outcome
                 counts[outcome.status] += 1
@@ -202,6 +167,20 @@ class BulkRunner:
                     stop.set()  # work() records the items' failures; this is our own bug: stop taking items
                     raise
 
+        def progress() -> None:
+            with lock:
+                finished_n = sum(counts.values())
+                failed_n = counts[ItemStatus.FAILED]
+            self.log.info(
+                "%s: %d/%d (%d%%), %d failed, %.0fs elapsed",
+                operation,
+                finished_n,
+                total,
+                100 * finished_n // max(total, 1),
+                failed_n,
+                time.monotonic() - started,
+            )
+
         self.log.info("%s: starting %d items with concurrency %d", operation, total, self.concurrency)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"lms-{operation}") as pool:
             pending: set[Future[None]] = {pool.submit(worker) for _ in range(min(self.concurrency, total))}
@@ -210,20 +189,33 @@ class BulkRunner:
                 for fut in finished:
                     fut.result()  # surfaces only our own bugs
                 if pending:
-                    with lock:
-                        finished_n = sum(counts.values())
-                        failed_n = counts[ItemStatus.FAILED]
-                    self.log.info(
-                        "%s: %d/%d (%d%%), %d failed, %.0fs elapsed",
-                        operation,
-                        finished_n,
-                        total,
-                        100 * finished_n // max(total, 1),
-                        failed_n,
-                        time.monotonic() - started,
-                    )
+                    progress()
+        return self._summarize(operation, total, [o for o in outcomes if o is not None], counts, started)
 
-        final = [o for o in outcomes if o is not None]
+    def _attempt(self, item: T, fn: Callable[[T], ItemResult[Any]], key: Callable[[T], str]) -> ItemOutcome:
+        """One item's outcome, after another pass when its first failure was transient."""
+        recorder = RetryRecorder()
+        outcome: ItemOutcome | None = None
+        for attempt in range(1, self.item_attempts + 1):
+            with recording_retries(recorder):
+                try:
+                    res = fn(item)
+                    outcome = ItemOutcome(key=key(item), status=res.status, result=res.result)
+                    break
+                except Exception as exc:
+                    outcome = ItemOutcome(key=key(item), status=ItemStatus.FAILED, error=_item_error(exc))
+                    if attempt < self.item_attempts and _worth_another_pass(exc):
+                        recorder.record("item")
+                        continue
+                    break
+        assert outcome is not None
+        outcome.retries = dict(recorder.reasons)
+        return outcome
+
+    def _summarize(
+        self, operation: str, total: int, final: list[ItemOutcome], counts: dict[ItemStatus, int], started: float
+    ) -> BulkSummary:
+        """The run's summary, logged with its first failures."""
         retries: dict[str, int] = {}
         for o in final:
             for reason, n in o.retries.items():

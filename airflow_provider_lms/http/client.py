@@ -269,16 +269,6 @@ class LmsHttpClient:
                 self._slots.notify()
 
     @property
-    def sync_client(self) -> httpx.Client:
-        """The first pool's sync client, for a caller that needs an ``httpx.Client`` itself.
-
-        :meth:`request` spreads requests over ``max_connections / CONNECTIONS_PER_POOL`` such clients
-        (sharing auth, headers and cookies); requests sent here bypass that and the retries.
-        """
-        with self._slots:
-            return self._pool_client(0)
-
-    @property
     def async_client(self) -> httpx.AsyncClient:
         """The pooled async client, created on first use (use it from one event loop)."""
         if self._aclient is None:

@@ -11,9 +11,10 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
-from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary, ItemResult
+from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary
 from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.models.inputs import validate_ids
+from airflow_provider_lms.models.results import ItemResult
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -53,13 +54,20 @@ class LmsBulkOperator(BaseOperator):
         self.fail_on_item_error = fail_on_item_error
         self.progress_interval = progress_interval
 
+    def resolve_hook(self) -> LmsHook:
+        """The hook for ``lms_conn_id``; operators for one platform narrow it (and refuse other platforms)."""
+        return get_lms_hook(self.lms_conn_id)
+
     @cached_property
     def hook(self) -> LmsHook:
         """The platform hook chosen by the connection's type."""
-        return get_lms_hook(self.lms_conn_id)
+        return self.resolve_hook()
 
     def prepare_hook(self) -> LmsHook:
-        """Resolve the hook and check the capability: no request is sent by this."""
+        """Check the concurrency, resolve the hook, check the capability and read the connection.
+
+        No request is sent by this; every bulk operator calls it first in ``execute``.
+        """
         if (
             not isinstance(self.concurrency, int)
             or isinstance(self.concurrency, bool)
@@ -67,7 +75,9 @@ class LmsBulkOperator(BaseOperator):
         ):
             raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
         hook = self.hook
-        hook.require(self.capability)
+        # Platform-specific operators have no capability name: resolve_hook() has already refused other platforms.
+        if self.capability:
+            hook.require(self.capability)
         # Read the connection here, in the task's own thread, before the bulk runner starts its threads:
         # in a real worker that read goes through the task supervisor, which is safest from one thread.
         # Builds the client only; no request is sent.

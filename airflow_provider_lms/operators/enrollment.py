@@ -84,12 +84,10 @@ class LmsScoreExternalActivityOperator(LmsBulkOperator):
         rows = validate_models(ScoreRow, self.scores, "scores")
         options = self.checked_options(hook, self.platform_options)
         # Platform rules a row must meet (aNewSpring: an activity id, a percentage), checked before the run.
-        check_row = getattr(hook, "check_score_row", None)
         for i, row in enumerate(rows):
             hook.parse_learner_id(f"scores[{i}].learner_id", row.learner_id)
             hook.parse_course_id(f"scores[{i}].course_id", row.course_id)
-            if callable(check_row):
-                check_row(f"scores[{i}]", row, **options)
+            hook.check_score_row(f"scores[{i}]", row, **options)
         summary = self.run_bulk(
             rows,
             lambda row: hook.score_activity(row, **options),

@@ -8,7 +8,7 @@ input is checked before the first request, and every write looks first, so a re-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_lms.hooks.lara import LaraHook, as_member, as_status, lara_id
 from airflow_provider_lms.http.errors import LmsInputError
@@ -66,16 +66,12 @@ class _LaraBulkOperator(LmsBulkOperator):
     def __init__(self, *, lms_conn_id: str = "lara_default", **kwargs: Any) -> None:
         super().__init__(lms_conn_id=lms_conn_id, **kwargs)
 
+    def resolve_hook(self) -> LaraHook:
+        return lara_hook(self.lms_conn_id)
+
     def prepare_hook(self) -> LaraHook:
-        if (
-            not isinstance(self.concurrency, int)
-            or isinstance(self.concurrency, bool)
-            or not 1 <= self.concurrency <= 256
-        ):
-            raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
-        hook = lara_hook(self.lms_conn_id)
-        self.__dict__["hook"] = hook  # the cached_property of the base class
-        return hook
+        # The base class does the work (in the task's thread, before the bulk threads); this only narrows the type.
+        return cast(LaraHook, super().prepare_hook())
 
 
 class LaraUpdateMemberStatusesOperator(_LaraBulkOperator):

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pendulum
 from airflow.sdk import BaseOperator
@@ -49,16 +49,12 @@ def _pynter_hook(conn_id: str) -> PynterHook:
 class _PynterBulkOperator(LmsBulkOperator):
     """A bulk operator that needs a Pynter connection rather than a generic capability."""
 
+    def resolve_hook(self) -> PynterHook:
+        return _pynter_hook(self.lms_conn_id)
+
     def prepare_hook(self) -> PynterHook:
-        if (
-            not isinstance(self.concurrency, int)
-            or isinstance(self.concurrency, bool)
-            or not 1 <= self.concurrency <= 256
-        ):
-            raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
-        hook = _pynter_hook(self.lms_conn_id)
-        self.__dict__["hook"] = hook  # the cached_property of the base class
-        return hook
+        # The base class does the work (in the task's thread, before the bulk threads); this only narrows the type.
+        return cast(PynterHook, super().prepare_hook())
 
 
 class PynterUpsertEmployeesOperator(_PynterBulkOperator):

@@ -7,9 +7,8 @@ this release) and fail at once, before any request, on a platform that has not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_lms.http.bulk import ItemResult
 from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.models.inputs import validate_ids
 from airflow_provider_lms.operators.base import LmsBulkOperator
@@ -18,34 +17,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 __all__ = ["LmsSubscribeGroupsOperator", "LmsUnsubscribeOperator", "LmsUpdateSubscriptionOperator"]
-
-#: The capabilities these operators need, for hooks/base.py's CAPABILITIES.
-SUBSCRIPTION_CAPABILITIES: dict[str, str] = {
-    "subscribe_groups": "subscribe learner groups to a course",
-    "unsubscribe": "unsubscribe learners from a course",
-    "update_subscription": "change a subscription's start date, expiry date or expired flag",
-}
-
-
-class _GroupSubscriber(Protocol):
-    def subscribe_group(self, course_id: str, group_id: str, **options: Any) -> ItemResult[Any]: ...
-
-
-class _Unsubscriber(Protocol):
-    def unsubscribe_learner(self, course_id: str, learner_id: str, **options: Any) -> ItemResult[Any]: ...
-
-
-class _SubscriptionUpdater(Protocol):
-    def update_learner_subscription(
-        self,
-        course_id: str,
-        learner_id: str,
-        *,
-        start_date: Any = None,
-        expiry_date: Any = None,
-        expired: bool | None = None,
-        **options: Any,
-    ) -> ItemResult[Any]: ...
 
 
 class LmsSubscribeGroupsOperator(LmsBulkOperator):
@@ -79,8 +50,7 @@ class LmsSubscribeGroupsOperator(LmsBulkOperator):
         course = hook.parse_course_id("course_id", self.course_id)
         groups = validate_ids("group_ids", self.group_ids)
         options = self.checked_options(hook, self.platform_options)
-        subscriber = cast(_GroupSubscriber, hook)
-        summary = self.run_bulk(groups, lambda g: subscriber.subscribe_group(course, g, **options), key=str)
+        summary = self.run_bulk(groups, lambda g: hook.subscribe_group(course, g, **options), key=str)
         return self.finish(context, summary)
 
 
@@ -112,10 +82,7 @@ class LmsUnsubscribeOperator(LmsBulkOperator):
         course = hook.parse_course_id("course_id", self.course_id)
         learners = self.parse_learners(hook, self.learner_ids)
         options = self.checked_options(hook, self.platform_options)
-        unsubscriber = cast(_Unsubscriber, hook)
-        summary = self.run_bulk(
-            learners, lambda learner: unsubscriber.unsubscribe_learner(course, learner, **options), key=str
-        )
+        summary = self.run_bulk(learners, lambda learner: hook.unsubscribe_learner(course, learner, **options), key=str)
         return self.finish(context, summary)
 
 
@@ -184,14 +151,11 @@ class LmsUpdateSubscriptionOperator(LmsBulkOperator):
             "expiry_date": self.expiry_date or None,
             "expired": None if self.expired in (None, "") else self.expired,
         }
-        updater = cast(_SubscriptionUpdater, hook)
-        # Check the dates once, before the first request (the same check runs per item again).
-        form_check = getattr(hook, "update_form", None)
-        if callable(form_check):
-            form_check(values["start_date"], values["expiry_date"], values["expired"], options.get("field_names"))
+        # Check the values once, before the first request (the same check runs per item again).
+        hook.check_subscription_update(values["start_date"], values["expiry_date"], values["expired"], **options)
         summary = self.run_bulk(
             learners,
-            lambda learner: updater.update_learner_subscription(course, learner, **values, **options),
+            lambda learner: hook.update_learner_subscription(course, learner, **values, **options),
             key=str,
         )
         return self.finish(context, summary)

@@ -21,8 +21,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_lms.hooks.eduframe import PER_PAGE, EduframeHook
-from airflow_provider_lms.http.errors import LmsError
+from airflow_provider_lms.hooks.eduframe import EduframeHook
+from airflow_provider_lms.http.errors import LmsError, LmsInputError
 from airflow_provider_lms.models.eduframe import EduframeEnrollment
 
 __all__ = ["EduframeCompletedEnrollmentsTrigger"]
@@ -95,13 +95,9 @@ class EduframeCompletedEnrollmentsTrigger(BaseEventTrigger):
         """One poll: the completions not emitted yet, oldest first; advances the watermark."""
         if self.watermark is None:
             self.watermark = datetime.now(timezone.utc)
-        client = await hook.aget_conn()
-        params: list[tuple[str, Any]] = [("per_page", PER_PAGE), ("status", "completed")]
-        if self.planned_course_id is not None:
-            params.append(("planned_course_id", int(self.planned_course_id)))
         fresh: list[tuple[datetime, EduframeEnrollment]] = []
-        async for record in client.aiter_link_items("/enrollments", params):
-            enrollment = EduframeEnrollment.model_validate(record)
+        watched = hook.aiter_enrollments(status="completed", planned_course_id=self.planned_course_id)
+        async for enrollment in watched:
             updated = _timestamp(enrollment.updated_at)
             if enrollment.status != "completed" or enrollment.id in self.emitted:
                 continue
@@ -120,6 +116,10 @@ class EduframeCompletedEnrollmentsTrigger(BaseEventTrigger):
             while True:
                 try:
                     completions = await self.poll(hook)
+                except LmsInputError as exc:
+                    # A bad setting (a planned course id that is no id) cannot heal: end with one error event.
+                    yield TriggerEvent({"status": "error", "message": str(exc)})
+                    return
                 except LmsError as exc:
                     # The core has already retried; say so and try again next poll rather than die.
                     self.log.warning("polling Eduframe enrollments failed: %s", exc)

@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse
 from airflow_provider_lms.models.pluvo import parse_pluvo_event
 from airflow_provider_lms.webhooks.config import AirflowConnectionSecrets, SecretSource, max_body_bytes
 from airflow_provider_lms.webhooks.signatures import tokens_match, verify_anewspring, verify_pluvo
-from airflow_provider_lms.webhooks.store import AirflowAssetRecorder, EventRecorder
+from airflow_provider_lms.webhooks.store import AirflowAssetRecorder, EventRecorder, Outcome
 
 __all__ = ["EDUFRAME_TOKEN_HEADER", "asset_uri", "create_webhook_app", "delivery_key"]
 
@@ -139,6 +139,57 @@ def _pluvo_event(payload: dict[str, Any]) -> str:
     return event.event
 
 
+Verifier = Callable[[bytes, str], bool]
+
+
+class _Receiver:
+    """The steps every delivery goes through (see the module docstring), for any platform.
+
+    :param secret_for: ``platform -> secret or None``.
+    :param events: records asset events.
+    :param limit: the largest body accepted, in bytes.
+    """
+
+    def __init__(self, secret_for: SecretSource, events: EventRecorder, limit: int) -> None:
+        self.secret_for = secret_for
+        self.events = events
+        self.limit = limit
+
+    async def __call__(
+        self, request: Request, platform: str, verify: Verifier, parse: Callable[[dict[str, Any]], str]
+    ) -> JSONResponse:
+        try:
+            secret = await anyio.to_thread.run_sync(self.secret_for, platform)
+            if not secret:
+                raise _Rejected(404, f"{platform} webhooks are not configured on this Airflow")
+            _check_content_type(request.headers.get("content-type"))
+            body = await _read_body(request, self.limit)
+            if not verify(body, secret):
+                raise _Rejected(401, "invalid or missing signature")
+            payload = _json_object(body)
+            event = parse(payload)
+            key = delivery_key(platform, payload)
+            uri = asset_uri(platform, event)
+            outcome = await self._record(platform, event, key, uri, payload)
+        except _Rejected as rejected:
+            log.warning("%s webhook rejected: %s %s", platform, rejected.status, rejected.detail)
+            return JSONResponse({"detail": rejected.detail}, status_code=rejected.status)
+        log.info("%s webhook %s: %s (delivery %s)", platform, event, outcome, key[:12])
+        answer: dict[str, Any] = {"status": outcome, "asset": uri}
+        if outcome == "no_asset":
+            answer["detail"] = "no DAG is scheduled on this asset; nothing was recorded"
+        return JSONResponse(answer, status_code=200)
+
+    async def _record(self, platform: str, event: str, key: str, uri: str, payload: dict[str, Any]) -> Outcome:
+        extra = {"platform": platform, "event": event, "delivery_key": key, "payload": payload}
+        try:
+            return await anyio.to_thread.run_sync(self.events.record, platform, key, uri, extra)
+        except Exception:
+            log.exception("recording %s %s failed", platform, event)
+            # 503 makes the platform deliver again later; the key was rolled back with the event.
+            raise _Rejected(503, "could not record the event; retry later") from None
+
+
 def create_webhook_app(
     *,
     secrets: SecretSource | None = None,
@@ -151,46 +202,14 @@ def create_webhook_app(
     :param recorder: records asset events; default: Airflow's metadata database, deduplicated.
     :param body_limit: the largest body accepted, in bytes (or a callable read at startup).
     """
-    secret_for = secrets or AirflowConnectionSecrets()
-    events = recorder or AirflowAssetRecorder()
     limit = body_limit() if callable(body_limit) else body_limit
+    receive = _Receiver(secrets or AirflowConnectionSecrets(), recorder or AirflowAssetRecorder(), limit)
     app = FastAPI(
         title="LMS webhook receiver",
         description="Receives Pluvo, aNewSpring and Eduframe webhooks and records them as Airflow asset events.",
         docs_url=None,
         redoc_url=None,
     )
-
-    async def receive(
-        request: Request, platform: str, verify: Callable[[bytes, str], bool], parse: Callable[[dict[str, Any]], str]
-    ) -> JSONResponse:
-        try:
-            secret = await anyio.to_thread.run_sync(secret_for, platform)
-            if not secret:
-                raise _Rejected(404, f"{platform} webhooks are not configured on this Airflow")
-            _check_content_type(request.headers.get("content-type"))
-            body = await _read_body(request, limit)
-            if not verify(body, secret):
-                raise _Rejected(401, "invalid or missing signature")
-            payload = _json_object(body)
-            event = parse(payload)
-            key = delivery_key(platform, payload)
-            uri = asset_uri(platform, event)
-            extra = {"platform": platform, "event": event, "delivery_key": key, "payload": payload}
-            try:
-                outcome = await anyio.to_thread.run_sync(events.record, platform, key, uri, extra)
-            except Exception:
-                log.exception("recording %s %s failed", platform, event)
-                # 503 makes the platform deliver again later; the key was rolled back with the event.
-                raise _Rejected(503, "could not record the event; retry later") from None
-        except _Rejected as rejected:
-            log.warning("%s webhook rejected: %s %s", platform, rejected.status, rejected.detail)
-            return JSONResponse({"detail": rejected.detail}, status_code=rejected.status)
-        log.info("%s webhook %s: %s (delivery %s)", platform, event, outcome, key[:12])
-        answer: dict[str, Any] = {"status": outcome, "asset": uri}
-        if outcome == "no_asset":
-            answer["detail"] = "no DAG is scheduled on this asset; nothing was recorded"
-        return JSONResponse(answer, status_code=200)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

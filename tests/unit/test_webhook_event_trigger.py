@@ -100,3 +100,15 @@ def test_it_is_an_event_trigger_usable_in_an_asset_watcher():
         watchers=[AssetWatcher(name="w", trigger=EduframeCompletedEnrollmentsTrigger())],
     )
     assert asset.watchers[0].trigger is not None
+
+
+async def test_a_planned_course_id_that_is_no_id_ends_the_watch_with_one_error_event(eduframe_conn):
+    # A setting that cannot heal must not be retried on every poll for ever: one error event, no request.
+    trigger = EduframeCompletedEnrollmentsTrigger(eduframe_conn, poll_interval=0.01, planned_course_id="abc")  # type: ignore[arg-type]
+    with respx.mock:
+        route = respx.get(f"{EDUFRAME_URL}/enrollments").mock(return_value=httpx.Response(200, json=[]))
+        events = [event async for event in trigger.run()]
+    assert len(events) == 1
+    assert events[0].payload["status"] == "error"
+    assert "planned_course_id" in events[0].payload["message"]
+    assert route.call_count == 0
