@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from airflow_provider_lms.hooks.base import LmsHook
 
-__all__ = ["CAPABILITIES", "platforms_with", "register_platform"]
+__all__ = ["CAPABILITIES", "platforms_with", "register_platform", "registered_hooks"]
 
 #: Capability name -> what it lets a DAG do, for error messages.
 CAPABILITIES: dict[str, str] = {
@@ -43,3 +43,8 @@ def register_platform(cls: H) -> H:
 def platforms_with(capability: str) -> list[str]:
     """Display names of the platforms that support ``capability``."""
     return [cls.platform for cls in _PLATFORMS.values() if cls.supports(capability)]
+
+
+def registered_hooks() -> dict[str, type[LmsHook]]:
+    """Every registered platform hook by connection type, in registration order."""
+    return dict(_PLATFORMS)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_lms.hooks.anewspring import ANewSpringHook
+# The package imports every platform's hook module, each of which registers itself: a new platform is one
+# line there, none here.
+import airflow_provider_lms.hooks  # noqa: F401
 from airflow_provider_lms.hooks.base import LmsHook
-from airflow_provider_lms.hooks.capabilities import platforms_with
-from airflow_provider_lms.hooks.eduframe import EduframeHook
-from airflow_provider_lms.hooks.lara import LaraHook
-from airflow_provider_lms.hooks.pluvo import PluvoHook
-from airflow_provider_lms.hooks.pynter import PynterHook
+from airflow_provider_lms.hooks.capabilities import platforms_with, registered_hooks
 from airflow_provider_lms.http.errors import LmsInputError
 
 __all__ = ["HOOKS", "aget_lms_hook", "get_lms_hook", "hook_class_for", "platforms_with"]
 
-HOOKS: dict[str, type[LmsHook]] = {
-    cls.conn_type: cls for cls in (EduframeHook, ANewSpringHook, PluvoHook, PynterHook, LaraHook)
-}
+HOOKS: dict[str, type[LmsHook]] = registered_hooks()
 
 
 def hook_class_for(conn_type: str | None, conn_id: str) -> type[LmsHook]:
