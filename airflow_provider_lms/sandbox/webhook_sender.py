@@ -5,137 +5,40 @@ try their own receiver. How a platform signs, which answers it retries and which
 subscription come from its mount's :class:`~airflow_provider_lms.sandbox._common.WebhookScheme`, written
 in the platform's package from the platform's own documents.
 
-A :class:`Delivery` keeps the exact bytes and headers that were sent, so a test can replay it unchanged
-(what a platform does when it never saw our answer).
+This module only adds the look-up by platform name (``WebhookSender("<name>", secret)``) to the core in
+``webhook_delivery``. It imports the platform discovery, so platform packages never import it: they send
+through ``webhook_delivery.WebhookSender`` with their own scheme.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from airflow_provider_lms.sandbox._common import WebhookScheme
 from airflow_provider_lms.sandbox.platforms import mount_named
+from airflow_provider_lms.sandbox.webhook_delivery import Delivery, DeliveryResult, encode_body
+from airflow_provider_lms.sandbox.webhook_delivery import WebhookSender as _SchemeSender
 
 __all__ = ["Delivery", "DeliveryResult", "WebhookSender", "encode_body"]
 
 
-def encode_body(payload: Any) -> bytes:
-    """JSON as the platforms send it (UTF-8, no ASCII escaping)."""
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+class WebhookSender(_SchemeSender):
+    """Sign and send webhook deliveries as a sandbox platform does, retrying failed ones.
 
+    :param platform: the name of a sandbox platform that sends webhooks (its mount's scheme is used), or a
+        :class:`~airflow_provider_lms.sandbox._common.WebhookScheme` of your own.
+    :param secret: the webhook secret shared with the receiver (``None``: send unsigned).
 
-@dataclass(frozen=True)
-class Delivery:
-    """One signed delivery: the exact body and headers, ready to be (re)sent."""
-
-    url: str
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass
-class DeliveryResult:
-    """What happened to a delivery.
-
-    :param delivered: a 2xx answer was received.
-    :param statuses: the status of each attempt (``None`` when no answer came).
-    :param gone: the receiver answered the status that ends the platform's subscription (e.g. 410).
+    :param options: ``max_attempts``, ``backoff``, ``timeout``, ``sleep``, ``transport``: those of
+        :class:`~airflow_provider_lms.sandbox.webhook_delivery.WebhookSender`.
     """
 
-    delivery: Delivery
-    delivered: bool = False
-    statuses: list[int | None] = field(default_factory=list)
-    gone: bool = False
-    last_body: str = ""
-
-    @property
-    def attempts(self) -> int:
-        return len(self.statuses)
-
-
-class WebhookSender:
-    """Sign and send webhook deliveries, retrying failed ones.
-
-    :param platform: the name of a sandbox platform that sends webhooks: its signature scheme and retry
-        rule are used.
-    :param secret: the webhook secret shared with the receiver (``None``: send unsigned, as a platform
-        does for a webhook configured without a secret).
-    :param max_attempts: attempts per delivery, the first included.
-    :param backoff: seconds before the first retry; doubled after each failure.
-    :param timeout: per-attempt timeout (the platforms give receivers 10 seconds).
-    :param sleep: replaces ``time.sleep`` (tests).
-    :param transport: an httpx transport (tests).
-    """
-
-    def __init__(
-        self,
-        platform: str,
-        secret: str | None,
-        *,
-        max_attempts: int = 5,
-        backoff: float = 0.2,
-        timeout: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        scheme = mount_named(platform).webhook_scheme
-        if scheme is None:
-            raise ValueError(f"the sandbox's {platform} sends no webhooks")
-        self.platform = platform
-        self._scheme = scheme
-        self._secret = secret
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self._sleep = sleep
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
-
-    def sign(self, url: str, payload: Any = None, *, body: bytes | None = None) -> Delivery:
-        """A signed :class:`Delivery` of ``payload`` (or of raw ``body`` bytes) to ``url``."""
-        raw = encode_body(payload) if body is None else body
-        headers = {"Content-Type": "application/json", "User-Agent": f"lms-sandbox-{self.platform}-webhooks"}
-        if self._secret is not None:
-            headers.update(self._scheme.sign(raw, self._secret))
-        return Delivery(url=url, body=raw, headers=headers)
-
-    def deliver(self, delivery: Delivery) -> DeliveryResult:
-        """Send ``delivery``, retrying with exponential backoff until accepted or out of attempts."""
-        result = DeliveryResult(delivery)
-        wait = self.backoff
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = self._client.post(delivery.url, content=delivery.body, headers=delivery.headers)
-            except httpx.HTTPError:
-                status: int | None = None
-            else:
-                status = response.status_code
-                result.last_body = response.text[:500]
-            result.statuses.append(status)
-            if status is not None and 200 <= status < 300:
-                result.delivered = True
-                return result
-            if status is not None and status == self._scheme.gone_status:
-                result.gone = True
-                return result
-            if not self._scheme.retryable(status) or attempt == self.max_attempts:
-                return result
-            self._sleep(wait)
-            wait *= 2
-        return result
-
-    def send(self, url: str, payload: Any) -> DeliveryResult:
-        """Sign ``payload`` and deliver it to ``url``."""
-        return self.deliver(self.sign(url, payload))
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> WebhookSender:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __init__(self, platform: str | WebhookScheme, secret: str | None, **options: Any) -> None:
+        if isinstance(platform, WebhookScheme):
+            scheme, name = platform, "sandbox"
+        else:
+            found = mount_named(platform).webhook_scheme
+            if found is None:
+                raise ValueError(f"the sandbox's {platform} sends no webhooks")
+            scheme, name = found, platform
+        super().__init__(scheme, secret, platform=name, **options)
