@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from airflow_provider_lms.http.errors import LmsInputError
-from airflow_provider_lms.sandbox.pynter import _xml
+from airflow_provider_lms.sandbox.pynter.views import xml_element as _xml
 from airflow_provider_lms.soap import (
     SOAP12_NS,
     TEMPURI_NS,
