@@ -6,13 +6,13 @@ import base64
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from airflow_provider_lms.sandbox.anewspring import MOUNT
 from airflow_provider_lms.sandbox.anewspring.signing import SIGNATURE_HEADER, signature
 from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
 from airflow_provider_lms.webhooks.signatures import verify_anewspring
+from tests.sandbox.scripted_webhooks import scripted_sender
 
 VECTORS = json.loads((Path(__file__).parents[1] / "fixtures" / "webhooks" / "signature_vectors.json").read_text())
 CASES = [c for c in VECTORS["cases"] if c["platform"] == "anewspring"]
@@ -48,23 +48,9 @@ def test_without_a_secret_the_delivery_is_unsigned() -> None:
     assert SIGNATURE_HEADER not in delivery.headers
 
 
-def _sender(answers: list[int | None]) -> tuple[WebhookSender, list[float]]:
-    pending = list(answers)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        status = pending.pop(0)
-        if status is None:
-            raise httpx.ConnectError("no answer", request=request)
-        return httpx.Response(status)
-
-    sleeps: list[float] = []
-    sender = WebhookSender("anewspring", "s", sleep=sleeps.append, transport=httpx.MockTransport(handler))
-    return sender, sleeps
-
-
 @pytest.mark.parametrize("failure", [None, 301, 400, 401, 404, 410, 429, 500, 503])
 def test_every_non_2xx_and_no_answer_is_retried_and_nothing_ends_the_subscription(failure: int | None) -> None:
-    sender, sleeps = _sender([failure, failure, 204])
+    sender, sleeps = scripted_sender("anewspring", [failure, failure, 204])
     with sender:
         result = sender.send("http://receiver.invalid/anewspring", {"event": "RESULT_UPDATED"})
     assert result.delivered and not result.gone
@@ -73,7 +59,7 @@ def test_every_non_2xx_and_no_answer_is_retried_and_nothing_ends_the_subscriptio
 
 
 def test_out_of_attempts_it_gives_up_without_calling_the_receiver_gone() -> None:
-    sender, _ = _sender([410] * 5)
+    sender, _ = scripted_sender("anewspring", [410] * 5)
     with sender:
         result = sender.send("http://receiver.invalid/anewspring", {"event": "RESULT_UPDATED"})
     assert not result.delivered and not result.gone

@@ -6,13 +6,13 @@ import base64
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from airflow_provider_lms.sandbox.pluvo import MOUNT
 from airflow_provider_lms.sandbox.pluvo.signing import SALT_HEADER, SIGNATURE_HEADER, signature
 from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
 from airflow_provider_lms.webhooks.signatures import verify_pluvo
+from tests.sandbox.scripted_webhooks import scripted_sender
 
 VECTORS = json.loads((Path(__file__).parents[1] / "fixtures" / "webhooks" / "signature_vectors.json").read_text())
 CASES = [c for c in VECTORS["cases"] if c["platform"] == "pluvo"]
@@ -63,23 +63,9 @@ def test_without_a_secret_the_delivery_is_unsigned() -> None:
     assert SIGNATURE_HEADER not in delivery.headers and SALT_HEADER not in delivery.headers
 
 
-def _sender(answers: list[int | None]) -> tuple[WebhookSender, list[float]]:
-    pending = list(answers)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        status = pending.pop(0)
-        if status is None:
-            raise httpx.ConnectError("no answer", request=request)
-        return httpx.Response(status)
-
-    sleeps: list[float] = []
-    sender = WebhookSender("pluvo", "s", sleep=sleeps.append, transport=httpx.MockTransport(handler))
-    return sender, sleeps
-
-
 @pytest.mark.parametrize("failure", [None, 400, 401, 404, 409, 429, 500, 503])
 def test_no_answer_and_every_4xx_or_5xx_but_410_is_retried(failure: int | None) -> None:
-    sender, sleeps = _sender([failure, failure, 200])
+    sender, sleeps = scripted_sender("pluvo", [failure, failure, 200])
     with sender:
         result = sender.send("http://receiver.invalid/pluvo", {"event": "TRAINING_FINISHED"})
     assert result.delivered and not result.gone
@@ -88,7 +74,7 @@ def test_no_answer_and_every_4xx_or_5xx_but_410_is_retried(failure: int | None) 
 
 
 def test_410_gone_ends_the_subscription_without_a_retry() -> None:
-    sender, sleeps = _sender([500, 410])
+    sender, sleeps = scripted_sender("pluvo", [500, 410])
     with sender:
         result = sender.send("http://receiver.invalid/pluvo", {"event": "TRAINING_FINISHED"})
     assert result.gone and not result.delivered
@@ -98,7 +84,7 @@ def test_410_gone_ends_the_subscription_without_a_retry() -> None:
 
 def test_a_3xx_is_not_retried() -> None:
     # Pluvo names 4xx and 5xx as retried; a redirect is neither, and the sender does not follow it.
-    sender, sleeps = _sender([301])
+    sender, sleeps = scripted_sender("pluvo", [301])
     with sender:
         result = sender.send("http://receiver.invalid/pluvo", {"event": "TRAINING_FINISHED"})
     assert not result.delivered and not result.gone
