@@ -1,12 +1,24 @@
-"""Pluvo's error answers: GraphQL ``errors`` bodies, OAuth2 token errors, and the control routes' own."""
+"""Pluvo's error answers: GraphQL ``errors`` bodies, OAuth2 token errors, and the control routes' own.
+
+Errors *inside* a GraphQL request (validation, a resolver's refusal) are graphql-core's ``GraphQLError``
+and come back in the ``errors`` list of the answer; the classes here are answers at the HTTP level.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_lms.sandbox._common import SandboxHTTPError
 
-__all__ = ["ControlError", "GraphQLError", "OAuthError", "PluvoError", "render_error"]
+__all__ = ["AUTH_ERROR_CODE", "ControlError", "OAuthError", "PluvoError", "auth_error_body", "render_error"]
+
+# ASSUMPTION: Pluvo publishes no `extensions.code` catalogue; its reference client treats any code containing
+# "Auth" as an authentication failure, so the sandbox answers with this one.
+AUTH_ERROR_CODE = "AuthenticationError"
+#: The message of an authentication failure, in both of its forms.
+AUTH_ERROR_MESSAGE = "Unauthorized: send a valid Bearer token from /oauth/token/"
 
 
 def render_error(status: int, message: str) -> Response:
@@ -56,5 +68,6 @@ class ControlError(SandboxHTTPError):
         return JSONResponse({"detail": self.message}, status_code=self.status)
 
 
-class GraphQLError(Exception):
-    """A request error answered in the GraphQL ``errors`` list, with HTTP 200."""
+def auth_error_body() -> dict[str, Any]:
+    """An expired, revoked or missing token answered as a GraphQL error (the form with HTTP 200)."""
+    return {"data": None, "errors": [{"message": AUTH_ERROR_MESSAGE, "extensions": {"code": AUTH_ERROR_CODE}}]}

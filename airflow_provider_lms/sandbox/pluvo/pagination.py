@@ -1,78 +1,99 @@
-"""Relay-style pages of a list, as FACTS.md describes Pluvo's: ``first`` (at most 50), ``after``, cursors."""
+"""Relay connections as Pluvo serves them: ``first`` (at most 50), ``after``, ``offset``, ``count``.
+
+Pluvo's pagination page: ``edges { node cursor }``, ``pageInfo { hasNextPage endCursor }``, ``count`` = the
+total; ``first`` is at most 50; ``paginated*`` and ``portfolioReport`` take ``offset`` as well, and
+``certificates`` takes ``last``/``before``. The rest follows graphene (Pluvo's server library) and the
+Relay connection spec: cursors are ``base64("arrayconnection:<index>")`` (opaque to clients), ``offset``
+counts from the ``after`` cursor, ``hasNextPage`` is answered when paging forward.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from airflow_provider_lms.sandbox.pluvo.errors import GraphQLError
+from graphql import GraphQLError
 
-__all__ = ["MAX_FIRST", "Page", "decode_cursor", "encode_cursor", "page"]
+__all__ = ["MAX_FIRST", "connection", "decode_cursor", "encode_cursor"]
 
 MAX_FIRST = 50
-
-T = TypeVar("T")
+_PREFIX = "arrayconnection:"
 
 
 def encode_cursor(index: int) -> str:
     """The opaque cursor of the record at ``index`` in the list."""
-    return base64.b64encode(f"cursor:{index}".encode()).decode()
+    return base64.b64encode(f"{_PREFIX}{index}".encode()).decode("ascii")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The index a cursor points at; ``-1`` for no cursor (the page starts at the first record).
+def decode_cursor(cursor: str) -> int:
+    """The index a cursor points at.
 
     :raises GraphQLError: for a cursor this sandbox did not hand out.
     """
-    if cursor is None:
-        return -1
+    # ASSUMPTION: graphene silently ignores a cursor it cannot read (the page restarts at the top); the
+    # sandbox refuses it instead, so that a client bug that would page forever shows up in tests.
     try:
-        kind, _, number = base64.b64decode(cursor).decode().partition(":")
-        if kind != "cursor":
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode()
+        if not text.startswith(_PREFIX):
             raise ValueError(cursor)
-        return int(number)
-    except ValueError:
-        raise GraphQLError(f"invalid cursor {cursor!r}") from None
+        return int(text[len(_PREFIX) :])
+    except (ValueError, UnicodeError):
+        raise GraphQLError(f"Invalid cursor: {cursor!r}") from None
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list.
+def _limit(name: str, value: int | None, field_name: str, cap: bool) -> int | None:
+    if value is None:
+        return None
+    if value < 0:
+        raise GraphQLError(f"Argument `{name}` on the `{field_name}` connection must be non-negative.")
+    if value > MAX_FIRST:
+        # ASSUMPTION: Pluvo documents the maximum (50) but not what a larger `first` does. The default is
+        # graphene-django's answer to a request over its limit (this message); `cap` silently caps it.
+        if cap:
+            return MAX_FIRST
+        raise GraphQLError(
+            f"Requesting {value} records on the `{field_name}` connection exceeds the `{name}` limit of "
+            f"{MAX_FIRST} records."
+        )
+    return value
 
-    :param items: ``(index in the whole list, record)`` for each record of the page.
-    :param start: Index of the page's first record.
-    :param has_next: More records follow the page.
-    :param total: Length of the whole list.
+
+def connection(records: Sequence[Any], args: dict[str, Any], field_name: str, *, cap: bool = False) -> dict[str, Any]:
+    """The connection object (``edges``, ``pageInfo``, ``count``) of ``records`` for the field's arguments.
+
+    :param records: The whole filtered list, in its stable order.
+    :param args: The field's arguments (``first``, ``after``, ``offset``, ``last``, ``before``).
+    :param field_name: The connection field's name, for error messages.
+    :param cap: Cap ``first``/``last`` over 50 instead of failing.
+    :raises GraphQLError: for a page size over 50 (unless ``cap``), a negative one, or a foreign cursor.
     """
-
-    items: list[tuple[int, T]]
-    start: int
-    has_next: bool
-    total: int
-
-    def page_info(self) -> dict[str, Any]:
-        """The connection's ``pageInfo`` object."""
-        return {
-            "hasNextPage": self.has_next,
-            "hasPreviousPage": self.start > 0,
-            "startCursor": encode_cursor(self.items[0][0]) if self.items else None,
-            "endCursor": encode_cursor(self.items[-1][0]) if self.items else None,
-        }
-
-
-def page(records: Sequence[T], first: Any, after: Any) -> Page[T]:
-    """The page of ``records`` that ``first`` and ``after`` ask for (``first`` defaults to the maximum).
-
-    :raises GraphQLError: for a ``first`` that is not a non-negative integer of at most 50, or a bad cursor.
-    """
-    if first is None:
+    first = _limit("first", args.get("first"), field_name, cap)
+    last = _limit("last", args.get("last"), field_name, cap)
+    if first is None and last is None:
+        # ASSUMPTION: without a size the page is the maximum (50), as graphene-django pages by its limit.
         first = MAX_FIRST
-    if not isinstance(first, int) or first < 0:
-        raise GraphQLError("'first' must be a non-negative integer")
-    if first > MAX_FIRST:
-        raise GraphQLError(f"'first' must be at most {MAX_FIRST}, got {first}")
-    start = decode_cursor(after) + 1
-    items = list(enumerate(records))[start : start + first]
-    return Page(items=items, start=start, has_next=start + first < len(records), total=len(records))
+    lower = decode_cursor(args["after"]) + 1 if args.get("after") else 0
+    offset = args.get("offset") or 0
+    if offset < 0:
+        raise GraphQLError(f"Argument `offset` on the `{field_name}` connection must be non-negative.")
+    # ASSUMPTION: as graphene-django, `offset` counts on from the `after` cursor when both are given.
+    lower = min(lower + offset, len(records))
+    upper = min(decode_cursor(args["before"]), len(records)) if args.get("before") else len(records)
+    upper = max(upper, lower)
+    start, end = lower, upper
+    if first is not None:
+        end = min(end, start + first)
+    if last is not None:
+        start = max(start, end - last)
+    edges = [{"node": records[index], "cursor": encode_cursor(index)} for index in range(start, end)]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": end < upper if first is not None else False,
+            "hasPreviousPage": start > lower if last is not None else start > 0,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+        "count": len(records),
+    }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import JSONResponse, Response
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from airflow_provider_lms.sandbox.pluvo.errors import PluvoError
-from airflow_provider_lms.sandbox.pluvo.graphql import execute
-from airflow_provider_lms.sandbox.pluvo.state import TOKEN_LIFETIME_SECONDS
+from airflow_provider_lms.sandbox.pluvo.delivery import deliver_later
+from airflow_provider_lms.sandbox.pluvo.errors import AUTH_ERROR_MESSAGE, PluvoError, auth_error_body
+from airflow_provider_lms.sandbox.pluvo.rules import apply_time
+from airflow_provider_lms.sandbox.pluvo.schema import run_graphql
 from airflow_provider_lms.sandbox.pluvo.views import token_json
 from airflow_provider_lms.sandbox.routing import Route, build_router
 
@@ -17,15 +18,17 @@ if TYPE_CHECKING:
     from airflow_provider_lms.sandbox.pluvo.state import PluvoState
     from airflow_provider_lms.sandbox.state import SandboxState
 
-__all__ = ["API_ROUTES", "PLUVO_PREFIX", "ROUTES", "TOKEN_ROUTES", "PluvoResponses", "create_router"]
+__all__ = ["PLUVO_PREFIX", "ROUTES", "PluvoResponses", "create_router"]
 
 PLUVO_PREFIX = "/pluvo"
 
-#: Open to anyone: where a client gets its token. Both paths end in a slash, as Pluvo's do (FACTS.md).
-TOKEN_ROUTES: tuple[Route, ...] = (Route("POST", "/oauth/token/", "token"),)
-#: Behind a Bearer token.
-API_ROUTES: tuple[Route, ...] = (Route("POST", "/graphql/", "graphql"),)
-ROUTES: tuple[Route, ...] = TOKEN_ROUTES + API_ROUTES
+#: Both paths end in a slash, as Pluvo's do (getting-started-2); without it, ``missing_slash`` answers.
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/oauth/token/", "token"),
+    Route("POST", "/graphql/", "graphql"),
+    Route("POST", "/oauth/token", "missing_slash"),
+    Route("POST", "/graphql", "missing_slash"),
+)
 
 
 class PluvoResponses:
@@ -37,10 +40,6 @@ class PluvoResponses:
     def __init__(self, state: PluvoState) -> None:
         self.state = state
 
-    async def require_bearer(self, request: Request) -> None:
-        """The dependency of every API route: a 401 in the GraphQL ``errors`` shape without a valid token."""
-        self.state.authenticate(request.headers.get("Authorization", ""))
-
     async def token(self, request: Request) -> Response:
         form = await request.form()
         scope = str(form.get("scope") or "")
@@ -50,11 +49,29 @@ class PluvoResponses:
             str(form.get("client_secret") or ""),
             scope,
         )
-        return JSONResponse(token_json(token, TOKEN_LIFETIME_SECONDS, scope))
+        return JSONResponse(token_json(token, self.state.token_lifetime_seconds, scope))
 
     async def graphql(self, request: Request) -> Response:
-        query, variables = _graphql_request(await _json_body(request))
-        return JSONResponse(execute(self.state, query, variables))
+        """Authenticate, then parse, validate and execute the request against the published schema."""
+        deliver_later(self.state, apply_time(self.state))
+        if not self.state.authenticated(request.headers.get("Authorization", "")):
+            if self.state.settings.auth_failure == "http_401":
+                raise PluvoError(401, AUTH_ERROR_MESSAGE)
+            return JSONResponse(auth_error_body())
+        query, variables, operation = _graphql_request(await _json_body(request))
+        result, executed = run_graphql(self.state, query, variables, operation)
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        if executed:
+            body["data"] = result.data
+        return JSONResponse(body, status_code=200 if executed else self.state.settings.validation_status)
+
+    async def missing_slash(self, request: Request) -> Response:
+        """A path without its trailing slash: a 301 to the slash URL (Django's APPEND_SLASH), or a 404."""
+        if self.state.settings.missing_slash == "404":
+            raise PluvoError(404, "Not Found: the path ends in a slash")
+        return RedirectResponse(str(request.url.replace(path=request.url.path + "/")), status_code=301)
 
 
 async def _json_body(request: Request) -> Any:
@@ -64,24 +81,18 @@ async def _json_body(request: Request) -> Any:
         raise PluvoError(400, "Body is not valid JSON") from None
 
 
-def _graphql_request(body: Any) -> tuple[str, dict[str, Any]]:
-    """``(query, variables)`` of a GraphQL-over-HTTP body; a 400 when it is not one."""
+def _graphql_request(body: Any) -> tuple[str, dict[str, Any], str | None]:
+    """``(query, variables, operationName)`` of a GraphQL-over-HTTP body; a 400 when it is not one."""
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         raise PluvoError(400, "Must provide query string.")
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         raise PluvoError(400, "Variables must be an object.")
-    return body["query"], variables
+    operation = body.get("operationName")
+    return body["query"], variables, operation if isinstance(operation, str) else None
 
 
 def create_router(sandbox_state: SandboxState) -> APIRouter:
     """The Pluvo API router over the Pluvo part of ``sandbox_state``."""
     responses = PluvoResponses(sandbox_state.platform("pluvo"))
-    router = APIRouter()
-    router.include_router(build_router(TOKEN_ROUTES, responses, prefix=PLUVO_PREFIX, tags=["pluvo"]))
-    router.include_router(
-        build_router(
-            API_ROUTES, responses, prefix=PLUVO_PREFIX, tags=["pluvo"], dependencies=[Depends(responses.require_bearer)]
-        )
-    )
-    return router
+    return build_router(ROUTES, responses, prefix=PLUVO_PREFIX, tags=["pluvo"])
