@@ -98,7 +98,11 @@ def _pluvo_form() -> dict[str, Any]:
         "base_url": _url_field("Organisation URL", "e.g. https://yourorganisation.pluvo.com"),
         "scopes": {
             "label": "Scopes",
-            "description": "Space-separated OAuth2 scopes, e.g. 'users.read trainings.read'.",
+            "description": (
+                "Space-separated OAuth2 scopes; ask only for what the DAGs need, e.g. 'users.read users.write "
+                "trainings.read trainings.write groups.read events.read events.write' (learners, trainings, "
+                "groups, offer events). Empty: the client's default."
+            ),
             "schema": _OPT_STR,
         },
     }

@@ -1,4 +1,8 @@
-"""Pluvo records: the webhook events (pluvo-webhooks.txt plus the events FACTS.md lists) and GraphQL pages.
+"""Pluvo records: the webhook events (pluvo-webhooks.txt plus the events FACTS.md lists) and the GraphQL API's.
+
+The GraphQL models (section at the end) carry the fields the hook's documents select
+(``hooks/pluvo_documents.py``), by Pluvo's published names as aliases; the per-item lists of Pluvo's bulk
+mutations (``addedIds``, ``alreadyAddedIds``, ``failedIds``, ``idsLinkedViaObject``...) read ``null`` as empty.
 
 Every model accepts fields it does not name (Pluvo adds fields over time, and the documented examples
 show ``extraFields`` with tenant-specific keys) and is strict on the fields the flows rely on: the event
@@ -16,7 +20,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, TypeAdapter, model_validator
 
 __all__ = [
     "PLUVO_EVENT_NAMES",
@@ -29,12 +33,27 @@ __all__ = [
     "ModuleGroupEvent",
     "OfferEventEnrollmentEvent",
     "OtherCondition",
+    "PluvoBulkAction",
+    "PluvoCertificate",
     "PluvoDuration",
+    "PluvoEnrollment",
     "PluvoEvent",
+    "PluvoGeneratedCertificates",
     "PluvoGroup",
+    "PluvoGroupMembership",
+    "PluvoGroupRemoval",
+    "PluvoOffer",
+    "PluvoOfferEvent",
+    "PluvoOfferEventDate",
+    "PluvoOfferEventEnrollment",
     "PluvoPageInfo",
+    "PluvoPortfolioItem",
+    "PluvoPortfolioReportItem",
     "PluvoTraining",
+    "PluvoTrainingEnrollment",
+    "PluvoTrainingRemoval",
     "PluvoUser",
+    "PluvoUserSync",
     "PortfolioItemEvent",
     "RelativeDateCondition",
     "TrainingEvent",
@@ -61,6 +80,8 @@ class PluvoUser(_Record):
     name: str | None = None
     email: str | None = None
     is_active: bool | None = Field(default=None, alias="isActive")
+    archived: bool | None = None
+    roles: list[str] | None = None
     afas_person_id: str | int | None = None
     afas_employee_id: str | int | None = None
     extra_fields: dict[str, Any] | None = Field(default=None, alias="extraFields")
@@ -77,6 +98,7 @@ class PluvoTraining(_Record):
     start_date: date | datetime | None = Field(default=None, alias="startDate")
     end_date: date | datetime | None = Field(default=None, alias="endDate")
     is_active: bool | None = Field(default=None, alias="isActive")
+    archived: bool | None = None
     extra_fields: dict[str, Any] | None = Field(default=None, alias="extraFields")
 
 
@@ -87,6 +109,7 @@ class PluvoGroup(_Record):
     ref: str | None = None
     name: str | None = None
     enable_chat: bool | None = Field(default=None, alias="enableChat")
+    user_count: int | None = Field(default=None, alias="userCount")
 
 
 class PluvoDuration(_Record):
@@ -365,3 +388,165 @@ class PluvoPageInfo(_Record):
 
     has_next_page: bool = Field(alias="hasNextPage")
     end_cursor: str | None = Field(default=None, alias="endCursor")
+
+
+def _none_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+#: A list in a bulk mutation's answer: Pluvo may send ``null`` for "none".
+IdList = Annotated[list[str], BeforeValidator(_none_as_empty)]
+
+
+class PluvoUserSync(_Record):
+    """``updateOrCreateUser``'s answer: the user, and whether Pluvo created it (``created``)."""
+
+    user: PluvoUser
+    created: bool = False
+
+
+class PluvoGroupMembership(_Record):
+    """``addUsersToGroup``'s answer (group-user-manager-2): users already in the group are ``alreadyAddedIds``."""
+
+    added_ids: IdList = Field(default_factory=list, alias="addedIds")
+    already_added_ids: IdList = Field(default_factory=list, alias="alreadyAddedIds")
+    failed_ids: IdList = Field(default_factory=list, alias="failedIds")
+
+
+class PluvoGroupRemoval(_Record):
+    """``removeUsersFromGroup``'s answer."""
+
+    removed_ids: IdList = Field(default_factory=list, alias="removedIds")
+    already_removed_ids: IdList = Field(default_factory=list, alias="alreadyRemovedIds")
+    failed_ids: IdList = Field(default_factory=list, alias="failedIds")
+
+
+class PluvoTrainingEnrollment(_Record):
+    """``addUsersToTraining``'s answer (training-participants), by id and by ref."""
+
+    added_ids: IdList = Field(default_factory=list, alias="addedIds")
+    added_refs: IdList = Field(default_factory=list, alias="addedRefs")
+    already_added_ids: IdList = Field(default_factory=list, alias="alreadyAddedIds")
+    already_added_refs: IdList = Field(default_factory=list, alias="alreadyAddedRefs")
+    failed_ids: IdList = Field(default_factory=list, alias="failedIds")
+    failed_refs: IdList = Field(default_factory=list, alias="failedRefs")
+
+
+class PluvoTrainingRemoval(_Record):
+    """``removeUsersFromTraining``'s answer.
+
+    Users who reach the training through a group or an offer-event enrollment cannot be removed here:
+    Pluvo lists them in ``idsLinkedViaObject`` / ``refsLinkedViaObject``.
+    """
+
+    removed_ids: IdList = Field(default_factory=list, alias="removedIds")
+    removed_refs: IdList = Field(default_factory=list, alias="removedRefs")
+    already_removed_ids: IdList = Field(default_factory=list, alias="alreadyRemovedIds")
+    already_removed_refs: IdList = Field(default_factory=list, alias="alreadyRemovedRefs")
+    ids_linked_via_object: IdList = Field(default_factory=list, alias="idsLinkedViaObject")
+    refs_linked_via_object: IdList = Field(default_factory=list, alias="refsLinkedViaObject")
+    failed_ids: IdList = Field(default_factory=list, alias="failedIds")
+    failed_refs: IdList = Field(default_factory=list, alias="failedRefs")
+
+
+class PluvoOfferEventDate(_Record):
+    """One date of an offer event (``dates { id startDate endDate }``)."""
+
+    id: str
+    start_date: datetime | None = Field(default=None, alias="startDate")
+    end_date: datetime | None = Field(default=None, alias="endDate")
+
+
+class PluvoOfferEvent(_Record):
+    """An offer event (offerevent-date-2): what learners enroll in."""
+
+    id: str
+    ref: str | None = None
+    title: str | None = None
+    type: str | None = None
+    max_subscriptions: int | None = Field(default=None, alias="maxSubscriptions")
+    enrolled_count: int | None = Field(default=None, alias="enrolledCount")
+    spots_available: int | None = Field(default=None, alias="spotsAvailable")
+    cancelled: bool | None = None
+    dates: Annotated[list[PluvoOfferEventDate], BeforeValidator(_none_as_empty)] = Field(default_factory=list)
+    access_trainings: Annotated[list[PluvoTraining], BeforeValidator(_none_as_empty)] = Field(
+        default_factory=list, alias="accessTrainings"
+    )
+
+
+class PluvoOffer(_Record):
+    """An offer (older offer page) and its events."""
+
+    id: str
+    ref: str | None = None
+    title: str | None = None
+    description: str | None = None
+    is_active: bool | None = Field(default=None, alias="isActive")
+    offer_events: Annotated[list[PluvoOfferEvent], BeforeValidator(_none_as_empty)] = Field(
+        default_factory=list, alias="offerEvents"
+    )
+
+
+class PluvoOfferEventEnrollment(_Record):
+    """One enrollment ``createOfferEventEnrollments`` answers with (common-recipes: ``id user { ref } status``)."""
+
+    id: str
+    user: PluvoUser | None = None
+    status: str | None = None
+
+
+class PluvoEnrollment(_Record):
+    """An enrollment as ``enrollments(userId:)`` lists it (older enrollments page)."""
+
+    id: str
+    offer_event_id: str | None = Field(default=None, alias="offerEventId")
+    status: str | None = None
+    enrolled_at: datetime | None = Field(default=None, alias="enrolledAt")
+
+
+class PluvoPortfolioReportItem(_Record):
+    """One ``portfolioReport`` row: a learner's progress in a training (common-recipes).
+
+    ``progress`` and ``score`` may be null; their scale is unpublished (webhook scores run 0..1).
+    """
+
+    user: PluvoUser
+    title: str | None = None
+    progress: float | None = None
+    score: float | None = None
+    completion_date: datetime | None = Field(default=None, alias="completionDate")
+    time_spent: PluvoDuration | None = Field(default=None, alias="timeSpent")
+    related_object_id: str | None = Field(default=None, alias="relatedObjectId")
+
+
+class PluvoCertificate(_Record):
+    """A certificate template (``certificates``, certificate-2): not an awarded certificate."""
+
+    id: str
+    name: str | None = None
+    title: str | None = None
+
+
+class PluvoBulkAction(_Record):
+    """``BulkAction``: which ids succeeded and which failed."""
+
+    succeeded_ids: IdList = Field(default_factory=list, alias="succeededIds")
+    failed_ids: IdList = Field(default_factory=list, alias="failedIds")
+
+
+class PluvoGeneratedCertificates(_Record):
+    """``generateCertificate``'s answer."""
+
+    bulk_generate: PluvoBulkAction = Field(default_factory=PluvoBulkAction, alias="bulkGenerate")
+
+
+class PluvoPortfolioItem(_Record):
+    """An item of a user's portfolio (older portfolioitems page): awarded certificates appear as these."""
+
+    id: str
+    title: str | None = None
+    description: str | None = None
+    start_date: datetime | None = Field(default=None, alias="startDate")
+    end_date: datetime | None = Field(default=None, alias="endDate")
+    files: IdList = Field(default_factory=list)
+    created_at: datetime | None = Field(default=None, alias="createdAt")

@@ -347,6 +347,112 @@ def _pynter_ticket_count(sandbox: SandboxServer, items: list[str]) -> dict[str, 
     return {i: per.get(i, 0) for i in items}
 
 
+# -- Pluvo -------------------------------------------------------------------------------------------------
+
+PLUVO_TRAINING = "10000000-0000-4000-8000-000000000001"
+PLUVO_OFFER = "30000000-0000-4000-8000-000000000001"
+PLUVO_EVENT = "40000000-0000-4000-8000-000000000099"  # made per storm: the seeded event has 25 places
+PLUVO_CERT = "50000000-0000-4000-8000-000000000001"
+
+
+def _pluvo_state(sandbox: SandboxServer) -> dict[str, Any]:
+    return control(sandbox, "GET", "/pluvo/state").json()
+
+
+def _pluvo_learners(sandbox: SandboxServer, n: int, tag: str) -> list[str]:
+    """Learners made through the hook with faults off, the way a DAG would (ensure_learners)."""
+    from airflow_provider_lms.hooks.pluvo import PluvoHook
+
+    hook = PluvoHook("faults_pluvo")
+    try:
+        specs = [LearnerSpec(email=f"{tag}{i}@sandbox.example", first_name="S", last_name=str(i)) for i in range(n)]
+        return [str(hook.ensure_learner(spec).result["learner_id"]) for spec in specs]
+    finally:
+        hook.close()
+
+
+def _pluvo_ensure_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    emails = [f"ensure{i}@sandbox.example" for i in range(n)]
+    learners = [
+        {"email": e, "first_name": "E", "last_name": str(i), "external_id": f"HR-{i}"} for i, e in enumerate(emails)
+    ]
+    return {"learners": learners}, emails
+
+
+def _pluvo_ensure_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    seen = Counter(u.email for u in sandbox.state.pluvo.users.values())
+    return {e: seen[e] for e in items}
+
+
+def _pluvo_subscribe_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    learners = _pluvo_learners(sandbox, n, "sub")
+    return {"course_id": PLUVO_TRAINING, "learner_ids": learners}, learners
+
+
+def _pluvo_participants(sandbox: SandboxServer) -> dict[str, Any]:
+    return _pluvo_state(sandbox)["participants"].get(PLUVO_TRAINING, {})
+
+
+def _pluvo_subscribe_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    # Participants are a set per training: a doubled add cannot show here, an invitation sent twice could.
+    mails = Counter(m["user_id"] for m in _pluvo_state(sandbox)["mails"])
+    assert not mails, "no invitation was asked for"
+    per = _pluvo_participants(sandbox)
+    return {i: int(i in per) for i in items}
+
+
+def _pluvo_event_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    learners = _pluvo_learners(sandbox, n, "event")
+    event = {"id": PLUVO_EVENT, "ref": "storm-event", "title": "Storm", "offer_id": PLUVO_OFFER, "max_subscriptions": n}
+    control(sandbox, "POST", "/pluvo/offer_events", json=event)
+    options = {"target": "offer_event"}
+    return {"course_id": PLUVO_EVENT, "learner_ids": learners, "platform_options": options}, learners
+
+
+def _pluvo_event_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    per = Counter(e["user_id"] for e in _pluvo_state(sandbox)["enrollments"] if e["offer_event_id"] == PLUVO_EVENT)
+    return {i: per[i] for i in items}
+
+
+def _pluvo_groups_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    groups = []
+    for g in range(n):
+        members = _pluvo_learners(sandbox, 2, f"grp{g}-")
+        made = control(sandbox, "POST", "/pluvo/groups", json={"name": f"Storm {g}", "user_ids": members}).json()
+        groups.append(made["id"])
+    return {"course_id": PLUVO_TRAINING, "group_ids": groups}, groups
+
+
+def _pluvo_groups_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    per = _pluvo_participants(sandbox)
+    groups = _pluvo_state(sandbox)["groups"]
+    return {g: int(all(m in per for m in groups[g]["user_ids"])) for g in items}
+
+
+def _pluvo_unsubscribe_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    learners = _pluvo_learners(sandbox, n, "unsub")
+    LmsSubscribeOperator(
+        task_id="pre", lms_conn_id="faults_pluvo", course_id=PLUVO_TRAINING, learner_ids=learners
+    ).execute(ctx())
+    return {"course_id": PLUVO_TRAINING, "learner_ids": learners}, learners
+
+
+def _pluvo_unsubscribe_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    per = _pluvo_participants(sandbox)
+    return {i: int(i not in per) for i in items}
+
+
+def _pluvo_award_setup(sandbox: SandboxServer, n: int) -> tuple[dict[str, Any], list[str]]:
+    learners = _pluvo_learners(sandbox, n, "award")
+    kwargs = {"program_id": PLUVO_TRAINING, "learner_ids": learners, "certificate_template_id": PLUVO_CERT}
+    return kwargs, learners
+
+
+def _pluvo_award_count(sandbox: SandboxServer, items: list[str]) -> dict[str, int]:
+    held = Counter(i["user_id"] for i in _pluvo_state(sandbox)["portfolio_items"] if i["certificate_id"] == PLUVO_CERT)
+    return {i: held[i] for i in items}
+
+
 def _op(cls: type[LmsBulkOperator]) -> Callable[..., LmsBulkOperator]:
     return lambda conn_id, **kw: cls(task_id="storm", lms_conn_id=conn_id, **kw)
 
@@ -384,6 +490,14 @@ STORMS: dict[str, Storm] = {
     "pynter-eticket": Storm(
         "pynter", _pynter_ticket_setup, _op(PynterRecordEticketAttendanceOperator), _pynter_ticket_count
     ),
+    "pluvo-ensure": Storm("pluvo", _pluvo_ensure_setup, _op(LmsEnsureLearnersOperator), _pluvo_ensure_count),
+    "pluvo-subscribe": Storm("pluvo", _pluvo_subscribe_setup, _op(LmsSubscribeOperator), _pluvo_subscribe_count),
+    "pluvo-offer-event": Storm("pluvo", _pluvo_event_setup, _op(LmsSubscribeOperator), _pluvo_event_count),
+    "pluvo-groups": Storm("pluvo", _pluvo_groups_setup, _op(LmsSubscribeGroupsOperator), _pluvo_groups_count),
+    "pluvo-unsubscribe": Storm(
+        "pluvo", _pluvo_unsubscribe_setup, _op(LmsUnsubscribeOperator), _pluvo_unsubscribe_count
+    ),
+    "pluvo-award": Storm("pluvo", _pluvo_award_setup, _op(LmsAwardCertificateOperator), _pluvo_award_count),
 }
 
 
@@ -425,6 +539,7 @@ def run_storm(
         "anewspring": "/anewspring",
         "lara": "/lara",
         "pynter": "/pynter",
+        "pluvo": "/pluvo",
     }[storm.platform]
     control(
         sandbox,

@@ -32,6 +32,7 @@ from airflow_provider_lms.sandbox.lara import LARA_CREDENTIALS
 from airflow_provider_lms.sandbox.pluvo import PLUVO_SANDBOX_CLIENT_SECRET
 from airflow_provider_lms.sandbox.pynter import PYNTER_SANDBOX_PASSWORD
 from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
+from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from airflow_provider_lms.webhooks.receiver import create_webhook_app
 from tests.faults.conftest import FIGURES, STORM_EXTRAS, FakeTI, connect, control
 
@@ -120,6 +121,20 @@ def test_no_secret_in_logs_xcom_exceptions_templates_or_webhook_answers(
                 task_id="l", lms_conn_id=conns["lara"], members=members, status="Membre"
             )
         )
+        # Pluvo: a token fetched at run time, GraphQL under faults (a mutation and the queries around it).
+        execute(
+            LmsSubscribeOperator(
+                task_id="pl",
+                lms_conn_id=conns["pluvo"],
+                course_id="10000000-0000-4000-8000-000000000001",
+                learner_ids=["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"],
+            )
+        )
+        execute(
+            EnrollmentCompletedSensorProbe(
+                conns["pluvo"], "00000000-0000-4000-8000-000000000001", "10000000-0000-4000-8000-000000000001"
+            )
+        )
         execute(
             PynterUpsertEmployeesOperator(
                 task_id="p",
@@ -167,6 +182,24 @@ def test_no_secret_in_logs_xcom_exceptions_templates_or_webhook_answers(
     assert not leaks, leaks
     FIGURES["secrets checked"] = len(secrets)
     FIGURES["text scanned for secrets (chars)"] += sum(len(t) for t in haystacks.values())
+
+
+class EnrollmentCompletedSensorProbe:
+    """One poke of the sensor on Pluvo, shaped like an operator for ``execute`` above."""
+
+    template_fields = ("lms_conn_id",)
+
+    def __init__(self, lms_conn_id: str, learner_id: str, course_id: str) -> None:
+        self.lms_conn_id = lms_conn_id
+        self.sensor = EnrollmentCompletedSensor(
+            task_id="w", lms_conn_id=lms_conn_id, learner_id=learner_id, course_id=course_id
+        )
+
+    def render_template_fields(self, context: dict[str, Any]) -> None:
+        self.sensor.render_template_fields(context)
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        return self.sensor.poke(context).xcom_value
 
 
 class _Recorder:

@@ -134,3 +134,45 @@ def test_unknown_names_are_kept_but_must_be_identifiers():
     for bad in ({"event": "lower"}, {"event": "A/B"}, {"id": "1"}, [], {"event": 3}):
         with pytest.raises(ValueError):
             parse_pluvo_event(bad)
+
+
+# -- GraphQL answers ------------------------------------------------------------------------------------------
+def test_bulk_mutation_answers_read_null_lists_as_empty():
+    from airflow_provider_lms.models.pluvo import PluvoGroupMembership, PluvoTrainingRemoval
+
+    removal = PluvoTrainingRemoval.model_validate(
+        {"removedIds": None, "idsLinkedViaObject": ["u2"], "refsLinkedViaObject": None, "failedIds": []}
+    )
+    assert (
+        removal.removed_ids == [] and removal.ids_linked_via_object == ["u2"] and removal.refs_linked_via_object == []
+    )
+    assert PluvoGroupMembership.model_validate({}).already_added_ids == []
+
+
+def test_report_rows_keep_progress_score_and_completion():
+    from airflow_provider_lms.models.pluvo import PluvoPortfolioReportItem
+
+    row = PluvoPortfolioReportItem.model_validate(
+        {
+            "user": {"id": "u1", "ref": "r"},
+            "title": "T",
+            "progress": 1,
+            "score": None,
+            "completionDate": "2026-03-01T10:00:00Z",
+            "timeSpent": {"days": 1, "seconds": 30},
+        }
+    )
+    assert row.progress == 1.0 and row.score is None and row.completion_date.year == 2026
+    assert row.time_spent is not None and row.time_spent.days == 1
+    with pytest.raises(ValidationError):
+        PluvoPortfolioReportItem.model_validate({"title": "no user"})
+
+
+def test_offer_events_and_offers_read_null_lists_as_empty():
+    from airflow_provider_lms.models.pluvo import PluvoOffer
+
+    offer = PluvoOffer.model_validate(
+        {"id": "o", "offerEvents": [{"id": "e", "ref": "e-1", "dates": None, "accessTrainings": None}]}
+    )
+    assert offer.offer_events[0].dates == [] and offer.offer_events[0].access_trainings == []
+    assert PluvoOffer.model_validate({"id": "o", "offerEvents": None}).offer_events == []
