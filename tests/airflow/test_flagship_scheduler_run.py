@@ -6,7 +6,8 @@ learners are still learning in aNewSpring, all four mapped completion sensors ar
 time, each as a trigger that the triggerer has claimed. The pool shows no running slot, and the executor's
 two slots could not have held four waits at once. Then the learners finish: the run completes with grades
 and certificates in Eduframe and the status change in Lära, each written once, and a second run changes
-nothing.
+nothing. The second flagship, on Pluvo, then runs twice on the same scheduler: its waits are triggers claimed
+by the triggerer, each employee is enrolled and certified once, no mail goes out, and the re-run changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ pytestmark = pytest.mark.airflow
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "lms_flagship_enrollment_to_certification"
 SENSOR = "anewspring_wait_for_completion"
+# The second flagship: Pluvo from an HR export to certificates, on the same scheduler and triggerer.
+PLUVO_DAG_ID = "lms_pluvo_hr_export_to_certificates"
+PLUVO_TRAINING = "10000000-0000-4000-8000-000000000001"
 LEARNERS = 4
 PARALLELISM = 2
 
@@ -47,17 +51,53 @@ class Flagship:
     second_run_state: str
     state_after_first: dict[str, Any]
     state_after_second: dict[str, Any]
+    pluvo: dict[str, Any]
 
 
-def _trigger(live: LiveAirflow) -> str:
-    answer = live.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
+def _trigger(live: LiveAirflow, dag_id: str = DAG_ID) -> str:
+    answer = live.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
     assert answer.status_code == 200, answer.text
     return str(answer.json()["dag_run_id"])
 
 
-def _finished(live: LiveAirflow, run_id: str) -> str | None:
-    state = live.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+def _finished(live: LiveAirflow, run_id: str, dag_id: str = DAG_ID) -> str | None:
+    state = live.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
     return state if state in ("success", "failed") else None
+
+
+def _run_pluvo_flagship(live: LiveAirflow, sandbox: SandboxServer) -> dict[str, Any]:
+    """The Pluvo flow through the scheduler: its sensors defer to the triggerer until auto-progress completes."""
+    httpx.put(
+        f"{sandbox.control_url}/pluvo/auto_progress", json={"complete_after_seconds": 20, "score": 0.9}, timeout=30
+    ).raise_for_status()
+    run_id = _trigger(live, PLUVO_DAG_ID)
+    classpaths = set()
+
+    def finished() -> str | None:
+        # Record what holds the waits while they wait: a trigger each, claimed by the triggerer.
+        rows = live.airflow.query(
+            "SELECT t.classpath FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id "
+            "WHERE ti.dag_id = ? AND ti.run_id = ? AND t.triggerer_id IS NOT NULL",
+            PLUVO_DAG_ID,
+            run_id,
+        )
+        classpaths.update(r[0] for r in rows)
+        return _finished(live, run_id, PLUVO_DAG_ID)
+
+    final = live.wait_for("the Pluvo run to finish", finished, 900, interval=1)
+    states = live.task_states(PLUVO_DAG_ID, run_id)
+    state = httpx.get(f"{sandbox.control_url}/pluvo/state", timeout=30).json()
+    second = _trigger(live, PLUVO_DAG_ID)
+    second_final = live.wait_for("the second Pluvo run", lambda: _finished(live, second, PLUVO_DAG_ID), 900)
+    again = httpx.get(f"{sandbox.control_url}/pluvo/state", timeout=30).json()
+    return {
+        "final": final,
+        "states": states,
+        "trigger_classpaths": classpaths,
+        "state": state,
+        "second_final": second_final,
+        "state_again": again,
+    }
 
 
 def _sandbox_state(sandbox: SandboxServer) -> dict[str, Any]:
@@ -106,6 +146,7 @@ def _observe_waiting(live: LiveAirflow, run_id: str) -> dict[str, Any]:
 def flagship(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flagship]:
     dags = tmp_path_factory.mktemp("dags")
     shutil.copy(ROOT / "example_dags" / f"{DAG_ID}.py", dags)
+    shutil.copy(ROOT / "example_dags" / f"{PLUVO_DAG_ID}.py", dags)
     shutil.copytree(ROOT / "example_dags" / "data", dags / "data")
     home = tmp_path_factory.mktemp("airflow-home")
     with SandboxServer() as sandbox:
@@ -119,7 +160,9 @@ def flagship(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flagship]:
             home,
             tmp_path_factory.mktemp("logs"),
             env=env,
-            ready=lambda live: bool(live.airflow.query("SELECT dag_id FROM dag WHERE dag_id = ?", DAG_ID)),
+            ready=lambda live: (
+                len(live.airflow.query("SELECT dag_id FROM dag WHERE dag_id IN (?, ?)", DAG_ID, PLUVO_DAG_ID)) == 2
+            ),
         ) as live:
             run_id = _trigger(live)
             # Nobody has finished the e-learning yet: the sensors find nothing done and defer.
@@ -143,6 +186,8 @@ def flagship(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flagship]:
             screenshot_pages(live, finished_page, artifacts_dir("flagship"))
             second = _trigger(live)
             second_state = live.wait_for("the second run to finish", lambda: _finished(live, second), 900, interval=2)
+            state_after_second = _sandbox_state(sandbox)
+            pluvo = _run_pluvo_flagship(live, sandbox)
             yield Flagship(
                 live,
                 sandbox,
@@ -151,7 +196,8 @@ def flagship(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flagship]:
                 final,
                 second_state,
                 state_after_first,
-                _sandbox_state(sandbox),
+                state_after_second,
+                pluvo,
             )
 
 
@@ -197,3 +243,23 @@ def test_the_scheduler_runs_the_flow_to_the_end_across_three_platforms(flagship:
 def test_a_second_run_changes_nothing(flagship: Flagship):
     assert flagship.second_run_state == "success", flagship.live.log_tails()
     assert flagship.state_after_second == flagship.state_after_first
+
+
+def test_the_pluvo_flagship_runs_through_the_scheduler_with_its_waits_in_the_triggerer(flagship: Flagship):
+    pluvo = flagship.pluvo
+    assert pluvo["final"] == "success", flagship.live.log_tails()
+    assert set(pluvo["states"].values()) == {"success"}, pluvo["states"]
+    assert pluvo["trigger_classpaths"] == {"airflow_provider_lms.triggers.enrollment.EnrollmentCompletedTrigger"}
+    state = pluvo["state"]
+    # Four employees, each in the training once, completed, certified once; no invitation mail went out.
+    participants = state["participants"][PLUVO_TRAINING]
+    assert len(participants) == 4
+    completed = [p for p in state["progress"] if p["training_id"] == PLUVO_TRAINING and p["completion_date"]]
+    assert {p["user_id"] for p in completed} == set(participants)
+    certificates = [i for i in state["portfolio_items"] if i["user_id"] in participants]
+    assert sorted(i["user_id"] for i in certificates) == sorted(participants)
+    assert state["mails"] == []
+    # The second run changes nothing on Pluvo.
+    assert pluvo["second_final"] == "success", flagship.live.log_tails()
+    for key in ("users", "participants", "progress", "portfolio_items", "mails"):
+        assert pluvo["state_again"][key] == state[key], key
