@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
@@ -42,7 +43,16 @@ from airflow_provider_lms.models.anewspring import (
     parse_percent,
 )
 from airflow_provider_lms.models.connection import ApiKeyConnection, LmsConnection
-from airflow_provider_lms.models.inputs import ScoreRow, validate_id
+from airflow_provider_lms.models.inputs import (
+    ScoreRow,
+    check_extra_fields,
+    check_number,
+    check_renames,
+    check_text,
+    recheck,
+    shown,
+    validate_id,
+)
 from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
 
@@ -50,6 +60,7 @@ __all__ = [
     "ADDRESS_MODES",
     "SCORE_FIELDS",
     "UPDATE_SUBSCRIPTION_FIELDS",
+    "ANewSpringConnection",
     "ANewSpringHook",
     "encode_path_segment",
     "parse_anewspring_error",
@@ -142,7 +153,24 @@ def _date(field: str, value: Any) -> str:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
             pass
-    raise LmsInputError(field, f"must be a date (YYYY-MM-DD), got {value!r}")
+    raise LmsInputError(field, f"must be a date (YYYY-MM-DD), got {shown(value)}")
+
+
+def _form_fields(field: str, fields: Any) -> dict[str, Any]:
+    """Extra form fields, sent as given: text keys and values that may travel in a form body."""
+    return check_extra_fields(field, fields, scalars=(bool, int, float, dt.date))
+
+
+def _field_names(field: str, names: Any, defaults: Mapping[str, str]) -> dict[str, str]:
+    """Renamed form field names: only the known keys, each renamed to a clean name."""
+    return check_renames(field, names, defaults)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ANewSpringConnection(ApiKeyConnection):
+    """An aNewSpring connection: the environment's API root and the API key (password, sent as ``X-API-Key``)."""
+
+    extra_keys: ClassVar[frozenset[str] | None] = frozenset()
 
 
 @register_platform
@@ -172,7 +200,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
             "enrollment_status",
         }
     )
-    connection_model: ClassVar[type[LmsConnection]] = ApiKeyConnection
+    connection_model: ClassVar[type[LmsConnection]] = ANewSpringConnection
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
     #: Sent with every request so that errors come back as a parseable body instead of free text.
     base_params: ClassVar[dict[str, str]] = {"_formatErrors": "true"}
@@ -298,6 +326,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
 
         :param fields: extra form fields your environment's /apidocs lists (sent as given).
         """
+        fields = _form_fields("fields", fields)
         path, params = self.endpoint("subscribe", user=user, course=course, address_by=address_by)
         # Not resent blindly: a second subscribe after a lost answer is answered 409 at best.
         self._post(path, params, fields, idempotent=False)
@@ -311,9 +340,10 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         fields: Mapping[str, Any] | None = None,
     ) -> None:
         """``POST /subscribeGroups/{courseID}``: subscribe existing learner groups; ``groupID`` is repeated."""
-        if isinstance(group_ids, str) or not group_ids:
-            raise LmsInputError("group_ids", f"must be a non-empty list of group ids, got {group_ids!r}")
-        groups = [validate_id(f"group_ids[{i}]", g) for i, g in enumerate(group_ids)]
+        if isinstance(group_ids, str | bytes | bytearray) or not isinstance(group_ids, Sequence) or not group_ids:
+            raise LmsInputError("group_ids", f"must be a non-empty list of group ids, got {shown(group_ids)}")
+        groups = list(dict.fromkeys(validate_id(f"group_ids[{i}]", g) for i, g in enumerate(group_ids)))
+        fields = _form_fields("fields", fields)
         path, params = self.endpoint("subscribeGroups", course=course, address_by=address_by)
         # Safe to resend: members already subscribed are not subscribed twice (a group subscription is a set
         # operation), so a retry after a lost answer leaves the same subscriptions.
@@ -339,7 +369,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         :return: the form that was sent.
         """
         form = self.update_form(start_date, expiry_date, expired, field_names)
-        form.update(fields or {})
+        form.update(_form_fields("fields", fields))
         if not form:
             raise LmsInputError("update", "give start_date, expiry_date or expired")
         path, params = self.endpoint("updateSubscription", user=user, course=course, address_by=address_by)
@@ -352,15 +382,20 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         start_date: Any, expiry_date: Any, expired: Any, field_names: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         """The updateSubscription form for these values, validated (errors name the field)."""
-        names = {**UPDATE_SUBSCRIPTION_FIELDS, **(field_names or {})}
+        names = _field_names("field_names", field_names, UPDATE_SUBSCRIPTION_FIELDS)
         form: dict[str, Any] = {}
-        if start_date not in (None, ""):
-            form[names["start_date"]] = _date("start_date", start_date)
-        if expiry_date not in (None, ""):
-            form[names["expiry_date"]] = _date("expiry_date", expiry_date)
+        start = None if start_date in (None, "") else _date("start_date", start_date)
+        expiry = None if expiry_date in (None, "") else _date("expiry_date", expiry_date)
+        if start is not None and expiry is not None and expiry < start:
+            # ISO dates compare as text; aNewSpring would store a subscription that expires before it starts.
+            raise LmsInputError("expiry_date", f"{expiry} is before start_date {start}")
+        if start is not None:
+            form[names["start_date"]] = start
+        if expiry is not None:
+            form[names["expiry_date"]] = expiry
         if expired is not None:
             if not isinstance(expired, bool):
-                raise LmsInputError("expired", f"must be true or false, got {expired!r}")
+                raise LmsInputError("expired", f"must be true or false, got {shown(expired)}")
             form[names["expired"]] = expired
         return form
 
@@ -394,7 +429,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         :return: the form that was sent.
         """
         form = self.score_form(score, passed, comment, field_names)
-        form.update(fields or {})
+        form.update(_form_fields("fields", fields))
         path, params = self.endpoint(
             "scoreExternalActivity", user=user, course=course, activity=activity, address_by=address_by
         )
@@ -407,16 +442,22 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         score: Any, passed: Any, comment: Any, field_names: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         """The scoreExternalActivity form for these values, validated."""
-        names = {**SCORE_FIELDS, **(field_names or {})}
+        names = _field_names("field_names", field_names, SCORE_FIELDS)
         form: dict[str, Any] = {}
         if score is not None:
-            if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 100:
-                raise LmsInputError("score", f"must be a percentage from 0 to 100, got {score!r}")
+            if isinstance(score, bool) or not isinstance(score, int | float):
+                raise LmsInputError("score", f"must be a percentage from 0 to 100, got {shown(score)}")
+            try:
+                check_number("score", score, minimum=0, maximum=100)
+            except LmsInputError:
+                raise LmsInputError("score", f"must be a percentage from 0 to 100, got {shown(score)}") from None
             form[names["score"]] = int(score) if float(score).is_integer() else score
         if passed is not None:
-            form[names["passed"]] = bool(passed)
+            if not isinstance(passed, bool):
+                raise LmsInputError("passed", f"must be true or false, got {shown(passed)}")
+            form[names["passed"]] = passed
         if comment:
-            form[names["comment"]] = comment
+            form[names["comment"]] = check_text("comment", comment, max_length=5000, multiline=True)
         if not form:
             raise LmsInputError("score", "give a score or passed")
         return form
@@ -457,7 +498,12 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
                 ) from None
         for name in ("fields", "field_names"):
             if name in options and not isinstance(options[name], dict):
-                raise LmsInputError(f"platform_options.{name}", f"must be a mapping, got {options[name]!r}")
+                raise LmsInputError(f"platform_options.{name}", f"must be a mapping, got {shown(options[name])}")
+        if "fields" in options:
+            checked["fields"] = _form_fields("platform_options.fields", options["fields"])
+        if "field_names" in options:
+            defaults = SCORE_FIELDS if capability == "score_external_activity" else UPDATE_SUBSCRIPTION_FIELDS
+            _field_names("platform_options.field_names", options["field_names"], defaults)
         if "check_first" in options and not isinstance(options["check_first"], bool):
             raise LmsInputError(
                 "platform_options.check_first", f"must be true or false, got {options['check_first']!r}"
@@ -579,6 +625,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         equal score alone (the platform shows whole percentages, so 66.7 equals "67%").
         """
         by = self._address_by(options.get("address_by", "id"))
+        row = recheck(row, "row")
         if row.activity_id is None:
             raise LmsInputError("activity_id", "aNewSpring scores an activity: give the row's activity_id")
         user, course, activity = str(row.learner_id), str(row.course_id), str(row.activity_id)

@@ -34,7 +34,15 @@ from airflow_provider_lms.models.eduframe import (
     EduframeWebhook,
     EnrollmentStatus,
 )
-from airflow_provider_lms.models.inputs import LearnerSpec, ScoreRow
+from airflow_provider_lms.models.inputs import (
+    LearnerSpec,
+    ScoreRow,
+    check_number,
+    check_text,
+    recheck,
+    shown,
+    validate_model,
+)
 from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
 
@@ -72,21 +80,39 @@ def _enum_values(field: str, values: Any, allowed: frozenset[str]) -> list[str]:
     """Check filter values against the document's enum, so a typo fails before the request."""
     if values is None:
         return []
+    if isinstance(values, bytes | bytearray) or not isinstance(values, str | list | tuple):
+        raise LmsInputError(field, f"must be a value or a list of values, got {shown(values)}")
     items = [values] if isinstance(values, str) else list(values)
     for value in items:
-        if value not in allowed:
-            raise LmsInputError(field, f"{value!r} is not one of {sorted(allowed)}")
+        if not isinstance(value, str) or value not in allowed:
+            raise LmsInputError(field, f"{shown(value)} is not one of {sorted(allowed)}")
     return items
+
+
+def _filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """Query filters passed through: plain text or integer values (or lists of them) that may travel in a URL."""
+    for name, value in filters.items():
+        check_text("filters key", name, max_length=100)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str):
+                check_text(f"filters.{name}", item, max_length=1000)
+            elif isinstance(item, bool | float) or not isinstance(item, int):
+                raise LmsInputError(f"filters.{name}", f"must be text or an integer, got {shown(item)}")
+            elif item.bit_length() > 63:
+                raise LmsInputError(f"filters.{name}", f"is too large: {shown(item)}")
+    return filters
 
 
 def _eduframe_id(field: str, value: Any) -> int:
     """Eduframe ids are positive integers; anything else is a typo in the DAG."""
-    # Shown cut short: a 5,000-digit value must not fill the task log.
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    # Shown cut short and without str() (a 5,000-digit int cannot be printed): it must not fill the task log.
+    bad = f"must be a positive integer Eduframe id, got {shown(value)}"
     if isinstance(value, bool):
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
+        raise LmsInputError(field, bad)
     text = value.strip() if isinstance(value, str) else ""
     if isinstance(value, int):
+        if value.bit_length() > 63:
+            raise LmsInputError(field, bad)
         number = value
     # ASCII digits only: str.isdigit() also accepts Arabic-Indic and full-width digits, which int() silently turns into
     # another learner's id 123. At most 19 digits (the largest 64-bit id), which also keeps int() from
@@ -94,9 +120,9 @@ def _eduframe_id(field: str, value: Any) -> int:
     elif text.isascii() and text.isdigit() and len(text) <= 19:
         number = int(text)
     else:
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
+        raise LmsInputError(field, bad)
     if number < 1 or number > 2**63 - 1:
-        raise LmsInputError(field, f"must be a positive integer Eduframe id, got {shown}")
+        raise LmsInputError(field, bad)
     return number
 
 
@@ -108,6 +134,7 @@ class EduframeConnection(ApiKeyConnection):
     """
 
     order_creator_id: int | None = None
+    extra_keys: ClassVar[frozenset[str] | None] = frozenset({"order_creator_id"})
 
     @classmethod
     def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
@@ -168,7 +195,18 @@ class EduframeHook(LmsHook[EduframeConnection]):
     def parse_enrollment_id(self, field: str, value: Any) -> str:
         return str(_eduframe_id(field, value))
 
+    #: The platform_options each capability reads; anything else is a typo that would be silently ignored.
+    _OPTIONS: ClassVar[dict[str, frozenset[str]]] = {
+        "subscribe": frozenset({"creator_id", "approve", "target"}),
+        "award_certificate": frozenset({"certificate_template_id"}),
+    }
+
     def validate_options(self, capability: str, options: dict[str, Any]) -> dict[str, Any]:
+        known = self._OPTIONS.get(capability, frozenset())
+        for name in options:
+            if name not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                raise LmsInputError(f"platform_options.{name}", f"is not an Eduframe option here (known: {listed})")
         checked = dict(options)
         if capability == "award_certificate":
             checked["certificate_template_id"] = _eduframe_id(
@@ -191,7 +229,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     def find_user_by_email(self, email: str) -> EduframeUser | None:
         """``GET /users?email=``: the user with this e-mail, or None."""
-        wanted = email.strip().lower()
+        wanted = check_text("email", email, max_length=254).lower()
         for record in self.client.iter_link_items("/users", {"email": wanted, "per_page": PER_PAGE}):
             user = EduframeUser.model_validate(record)
             if (user.email or "").lower() == wanted:
@@ -200,7 +238,11 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     def create_user(self, email: str, first_name: str, last_name: str, **fields: Any) -> EduframeUser:
         """``POST /users``. Not idempotent: prefer :meth:`ensure_learner`."""
-        body = {"email": email, "first_name": first_name, "last_name": last_name, **fields}
+        spec = validate_model(LearnerSpec, {"email": email, "first_name": first_name, "last_name": last_name}, "user")
+        for name, value in fields.items():
+            if isinstance(value, str):
+                check_text(f"user.{name}", value, max_length=5000, min_length=0)
+        body = {"email": spec.email, "first_name": spec.first_name, "last_name": spec.last_name, **fields}
         return EduframeUser.model_validate(self.client.request("POST", "/users", json=body, parse=_json))
 
     def get_user(self, user_id: int | str) -> EduframeUser:
@@ -210,6 +252,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     def list_planned_courses(self, **filters: Any) -> Iterator[EduframePlannedCourse]:
         """``GET /planned_courses`` with the documented filters (``course_id``, ``status``...)."""
+        _filters(filters)
         if "status" in filters:
             filters["status"] = _enum_values("status", filters["status"], _PLANNED_COURSE_STATUSES)
         for record in self.client.iter_link_items("/planned_courses", {**filters, "per_page": PER_PAGE}):
@@ -222,6 +265,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     def list_catalog_variants(self, **filters: Any) -> Iterator[EduframeCatalogVariant]:
         """``GET /catalog/variants`` (``variantable_id``, ``variantable_type``, ``product_id``)."""
+        _filters(filters)
         for record in self.client.iter_link_items("/catalog/variants", {**filters, "per_page": PER_PAGE}):
             yield EduframeCatalogVariant.model_validate(record)
 
@@ -324,6 +368,13 @@ class EduframeHook(LmsHook[EduframeConnection]):
         self, enrollment_id: int, *, score: float | None, grade: str | None, comment: str | None = None
     ) -> EduframeGrade:
         """``POST /grades`` on an enrollment. Not idempotent: prefer :meth:`score_activity`."""
+        enrollment_id = _eduframe_id("enrollment_id", enrollment_id)
+        if score is not None:
+            check_number("score", score, minimum=0)
+        if grade is not None:
+            check_text("grade", grade, max_length=100)
+        if comment is not None:
+            check_text("comment", comment, max_length=5000, min_length=0, multiline=True)
         body: dict[str, Any] = {
             "grade": grade,
             "score": score,
@@ -337,6 +388,11 @@ class EduframeHook(LmsHook[EduframeConnection]):
     def update_grade(self, grade_id: int, **fields: Any) -> EduframeGrade:
         """``PATCH /grades/{id}``."""
         gid = _eduframe_id("grade_id", grade_id)
+        for name, value in fields.items():
+            if isinstance(value, str):
+                check_text(name, value, max_length=5000, min_length=0, multiline=name == "comment")
+            elif isinstance(value, float | int) and not isinstance(value, bool):
+                check_number(name, value)
         # Safe to resend: the PATCH sets absolute values, so doing it twice leaves the same grade.
         return EduframeGrade.model_validate(
             self.client.request("PATCH", f"/grades/{gid}", json=fields, parse=_json, idempotent=True)
@@ -386,8 +442,12 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     def create_webhook(self, url: str, events: list[str], *, active: bool = True) -> EduframeWebhook:
         """Register a webhook unless one with the same URL exists (``GET`` then ``POST /webhooks``)."""
-        if not url.startswith(("https://", "http://")):
-            raise LmsInputError("url", f"{url!r} must be an http(s) URL")
+        url = check_text("url", url, max_length=2000)
+        if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+            raise LmsInputError("url", f"{shown(url)} must be an http(s) URL")
+        if isinstance(events, str | bytes) or not isinstance(events, list | tuple) or not events:
+            raise LmsInputError("events", f"must be a non-empty list of event names, got {shown(events)}")
+        events = [check_text(f"events[{i}]", e, max_length=100) for i, e in enumerate(events)]
 
         def find() -> EduframeWebhook | None:
             return next((w for w in self.list_webhooks() if w.url == url), None)
@@ -401,6 +461,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
     # -- capabilities used by the generic operators --------------------------------------------------------------
     def ensure_learner(self, learner: LearnerSpec, **options: Any) -> ItemResult[Any]:
         """Find the user by e-mail or create them; result ``{"learner_id", "email"}``."""
+        learner = recheck(learner, "learner")
 
         def create() -> EduframeUser:
             try:
@@ -486,6 +547,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
         Creates the grade, or updates it when it differs; an identical grade is left alone.
         """
+        row = recheck(row, "row")
         student = _eduframe_id("learner_id", row.learner_id)
         pc_id = _eduframe_id("course_id", row.course_id)
         enrollment = self.find_enrollment(student, pc_id)

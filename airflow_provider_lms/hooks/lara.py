@@ -29,9 +29,10 @@ from airflow_provider_lms.http.auth import HeaderAuth
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import LmsError, LmsInputError, LmsNotFoundError, LmsValidationError
 from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
-from airflow_provider_lms.models.inputs import validate_id
+from airflow_provider_lms.models.inputs import bad_character, check_text, parse_moment, shown
 from airflow_provider_lms.models.lara import (
     DEFAULT_PORTAL_TIMEZONE,
+    MAX_ID_LENGTH,
     LaraCycle,
     LaraCyclePeriod,
     LaraMemberStatus,
@@ -212,13 +213,28 @@ def _answer_parser(method: str, path: str) -> Any:
 
 
 # -- input checks ------------------------------------------------------------------------------------------
-def _problem(exc: ValidationError) -> str:
+def _problem(field: str, exc: ValidationError) -> LmsInputError:
+    """The first pydantic error as an input error naming the nested field (``status.endDate``)."""
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
+    loc = [str(p) if bad_character(str(p)) is None else shown(str(p)) for p in err.get("loc", ())]
     text = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    if not loc and text.startswith("end_date must be"):
+        # The model's own order check has no field of its own: it is the end that is wrong.
+        loc = ["endDate"]
     got = err.get("input")
-    shown = "" if isinstance(got, dict) else f" (got {got!r})"
-    return f"{where + ': ' if where else ''}{text}{shown}"
+    detail = "" if isinstance(got, dict) or not loc else f" (got {shown(got)})"
+    return LmsInputError(".".join([field, *(_CAMEL.get(p, p) for p in loc)]), f"{text}{detail}")
+
+
+# Errors name fields as Lära's document spells them (the DAG author's dicts use those names too).
+_CAMEL = {
+    "start_date": "startDate",
+    "end_date": "endDate",
+    "is_active_member": "isActiveMember",
+    "user_id": "userId",
+    "custom_field_api_name": "customFieldAPIName",
+    "custom_field_value": "customFieldValue",
+}
 
 
 def as_member(field: str, value: Any) -> MemberRef:
@@ -226,12 +242,17 @@ def as_member(field: str, value: Any) -> MemberRef:
     if isinstance(value, MemberRef):
         return value
     if isinstance(value, str):
-        # The neutral id rules first: a length cap and no control characters, before any request.
-        validate_id(field, value)
+        lara_id(field, value)
+    elif not isinstance(value, Mapping):
+        raise LmsInputError(field, f"must be a user id or a mapping, got {type(value).__name__} {shown(value)}")
+    else:
+        for key in value:
+            if not isinstance(key, str):
+                raise LmsInputError(field, f"has a key that is not text: {shown(key)}")
     try:
         return MemberRef.model_validate(value)
     except ValidationError as exc:
-        raise LmsInputError(field, _problem(exc)) from None
+        raise _problem(field, exc) from None
 
 
 def as_status(field: str, value: Any) -> LaraStatusInput:
@@ -240,20 +261,33 @@ def as_status(field: str, value: Any) -> LaraStatusInput:
         return value
     if not isinstance(value, Mapping):
         raise LmsInputError(field, f"must be a mapping with 'status', got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise LmsInputError(field, f"has a key that is not text: {shown(key)}")
     try:
         return LaraStatusInput.model_validate(dict(value))
     except ValidationError as exc:
-        raise LmsInputError(field, _problem(exc)) from None
+        raise _problem(field, exc) from None
 
 
 def lara_id(field: str, value: Any) -> str:
-    """An opaque Lära id: a non-empty string without blanks, passed on exactly as given (never re-encoded)."""
-    if not isinstance(value, str) or not value.strip():
-        raise LmsInputError(field, f"must be a non-empty Lära id string, got {value!r}")
-    text = value.strip()
+    """An opaque Lära id: clean text without blanks, passed on exactly as given (never re-encoded).
+
+    ASSUMPTION: at most :data:`MAX_ID_LENGTH` characters (the document gives no limit).
+    """
+    if not isinstance(value, str):
+        raise LmsInputError(field, f"must be a Lära id string, got {type(value).__name__} {shown(value)}")
+    text = check_text(field, value, max_length=MAX_ID_LENGTH)
     if any(c.isspace() for c in text):
-        raise LmsInputError(field, f"{value!r} is not a Lära id (ids contain no spaces)")
+        raise LmsInputError(field, f"{shown(value)} is not a Lära id (ids contain no spaces)")
     return text
+
+
+def _status_list(statuses: Any) -> list[Any]:
+    """A list of statuses; one status, a string or bytes is not a list (it would be read letter by letter)."""
+    if isinstance(statuses, str | bytes | bytearray | Mapping) or not isinstance(statuses, Iterable):
+        raise LmsInputError("statuses", f"must be a list of statuses, got {type(statuses).__name__}")
+    return list(statuses)
 
 
 def _records(body: Any, *keys: str) -> list[Any]:
@@ -289,10 +323,16 @@ class LaraConnection(LmsConnection):
 
     credential_headers: Mapping[str, str] = field(repr=False)
     portal_timezone: str = DEFAULT_PORTAL_TIMEZONE
+    extra_keys: ClassVar[frozenset[str] | None] = frozenset(
+        {"portal_timezone", "credential_1_header", "credential_1_secret", "credential_2_header", "credential_2_secret"}
+    )
 
     @classmethod
     def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
-        tz = str(fields.extras.get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE)
+        raw = fields.extras.get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE
+        if not isinstance(raw, str) or bad_character(raw) or len(raw) > 64:
+            raise fields.error("portal_timezone", f"{shown(raw)} is not an IANA time zone")
+        tz = raw.strip()
         try:
             pendulum.timezone(tz)
         except Exception:
@@ -305,8 +345,17 @@ class LaraConnection(LmsConnection):
         for n in (1, 2):
             name = fields.extras.get(f"credential_{n}_header")
             value = fields.extras.get(f"credential_{n}_secret")
-            if name and value:
-                headers[str(name)] = fields.secret(str(value), f"credential_{n}_secret")
+            if name in (None, "") and value in (None, ""):
+                continue
+            # Half a credential is a mistake in the form, not a credential to leave out silently.
+            if name in (None, ""):
+                raise fields.error(f"credential_{n}_header", f"is empty while credential_{n}_secret is set")
+            if value in (None, ""):
+                raise fields.error(f"credential_{n}_secret", f"is empty while credential_{n}_header is set")
+            header = fields.header_name(name, f"credential_{n}_header")
+            if header.lower() in {h.lower() for h in headers}:
+                raise fields.error(f"credential_{n}_header", f"{header!r} is already credential 1's header")
+            headers[header] = fields.secret(value, f"credential_{n}_secret")
         if not headers:
             raise fields.error("credential_1_header", "give at least one credential header and value")
         return {"credential_headers": headers}
@@ -394,10 +443,8 @@ class LaraHook(LmsHook[LaraConnection]):
     def _period_body(cycle_id: str, filter_date: datetime | str | None) -> dict[str, Any]:
         body: dict[str, Any] = {"id": lara_id("cycle_id", cycle_id)}
         if filter_date not in (None, ""):
-            try:
-                when = parse_lara_datetime(filter_date, "UTC")
-            except (ValueError, TypeError):
-                raise LmsInputError("filter_date", f"{filter_date!r} is not a date") from None
+            # A filter date without an offset is UTC, as the document writes it (YYYY-MM-DDTHH:MM:SSZ).
+            when = pendulum.instance(parse_moment("filter_date", filter_date, naive_tz="UTC"))
             # The document's format for the filter: YYYY-MM-DDTHH:MM:SSZ, i.e. UTC.
             body["filterDate"] = when.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
         return body
@@ -432,8 +479,12 @@ class LaraHook(LmsHook[LaraConnection]):
     def get_period(
         self, cycle_id: str, cycle_period_id: str | None = None, *, at: datetime | None = None
     ) -> LaraCyclePeriod:
-        """One period of a cycle: ``cycle_period_id``, or else the active period running at ``at`` (now)."""
+        """One period of a cycle: ``cycle_period_id``, or else the active period running at ``at`` (now).
+
+        ``at`` without an offset is a wall-clock time of the portal.
+        """
         pid = None if cycle_period_id in (None, "") else lara_id("cycle_period_id", cycle_period_id)
+        at = None if at is None else parse_moment("at", at, naive_tz=None)
         return self._pick_period(self.list_periods(cycle_id), cycle_id, pid, at)
 
     async def aget_period(
@@ -441,6 +492,7 @@ class LaraHook(LmsHook[LaraConnection]):
     ) -> LaraCyclePeriod:
         """The async twin of :meth:`get_period` (for triggers)."""
         pid = None if cycle_period_id in (None, "") else lara_id("cycle_period_id", cycle_period_id)
+        at = None if at is None else parse_moment("at", at, naive_tz=None)
         periods = await self.alist_periods(cycle_id)
         return self._pick_period(periods, cycle_id, pid, at)
 
@@ -469,7 +521,7 @@ class LaraHook(LmsHook[LaraConnection]):
     def update_member_statuses(self, member: Any, statuses: Iterable[Any]) -> None:
         """``cycle/updatememberstatuses``: replace all of a member's statuses with ``statuses``."""
         ref = as_member("member", member)
-        items = [as_status(f"statuses[{i}]", s) for i, s in enumerate(statuses)]
+        items = [as_status(f"statuses[{i}]", s) for i, s in enumerate(_status_list(statuses))]
         if not items:
             raise LmsInputError("statuses", "give at least one status (Lära error 1006)")
         body = {**ref.status_body(), "statuses": [s.to_body(self.tz) for s in items]}
@@ -506,7 +558,7 @@ class LaraHook(LmsHook[LaraConnection]):
     def ensure_member_statuses(self, member: Any, statuses: Iterable[Any]) -> ItemResult[Any]:
         """Make a member's status list exactly ``statuses``; a list that already matches is left alone."""
         ref = as_member("member", member)
-        wanted = [as_status(f"statuses[{i}]", s) for i, s in enumerate(statuses)]
+        wanted = [as_status(f"statuses[{i}]", s) for i, s in enumerate(_status_list(statuses))]
         entries = self.get_member_statuses(ref)
         unmatched = list(entries)
         for item in wanted:
@@ -559,6 +611,8 @@ class LaraHook(LmsHook[LaraConnection]):
     def member_progress(self, cycle_period_id: str, member: Any, *, count_exempted: bool = True) -> ItemResult[Any]:
         """A member's progress in a period with the compliance verdict (a read: never changes anything)."""
         ref = as_member("member", member)
+        if not isinstance(count_exempted, bool):
+            raise LmsInputError("count_exempted", f"must be true or false, got {shown(count_exempted)}")
         progress = self.get_user_progress(cycle_period_id, ref)
         earned = progress.earned_credits(count_exempted=count_exempted)
         return ItemResult(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from airflow_provider_lms.http.errors import (
 )
 from airflow_provider_lms.http.once import create_once
 from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
+from airflow_provider_lms.models.inputs import check_text, parse_moment, shown, validate_id
 from airflow_provider_lms.models.pynter import (
     PYNTER_TZ,
     PynterCertificate,
@@ -153,18 +155,51 @@ def parse_pynter_error(response: httpx.Response) -> PlatformError:
 
 
 def _pynter_id(field: str, value: Any) -> int:
-    """Pynter's record ids (modules, classes, persons) are positive integers."""
+    """Pynter's record ids (modules, classes, persons) are positive 32-bit integers (.NET ``int``)."""
+    bad = f"must be a positive integer Pynter id, got {shown(value)}"
     if isinstance(value, bool):
-        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+        raise LmsInputError(field, bad)
+    text = value.strip() if isinstance(value, str) else ""
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    # ASCII digits only (str.isdigit() takes Arabic-Indic digits too), and few enough for int() never to raise.
+    elif text.isascii() and text.isdigit() and len(text) <= 10:
+        number = int(text)
     else:
-        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+        raise LmsInputError(field, bad)
     if not 1 <= number <= 2**31 - 1:
-        raise LmsInputError(field, f"must be a positive integer Pynter id, got {value!r}")
+        raise LmsInputError(field, bad)
     return number
+
+
+#: ASSUMPTION: an external id (employee number) is at most 100 characters, as PynterEmployee.external_id.
+_EXTERNAL_ID_MAX = 100
+
+
+def _external_id(field: str, value: Any) -> str:
+    """A person's external id: clean text (or an integer), at most 100 characters, no blanks."""
+    return validate_id(field, value, max_length=_EXTERNAL_ID_MAX)
+
+
+def _when(field: str, value: Any) -> datetime:
+    """A moment for a SOAP parameter; naive values stay naive (the envelope reads them in Pynter's zone)."""
+    return parse_moment(field, value, naive_tz=None)
+
+
+def _window(start: Any, end: Any) -> tuple[datetime, datetime]:
+    first, last = _when("start", start), _when("end", end)
+    if (first.tzinfo is None) == (last.tzinfo is None) and last < first:
+        raise LmsInputError("end", f"{last.isoformat()} is before start {first.isoformat()}")
+    return first, last
+
+
+_METHOD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+
+
+def _pynter_int(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        raise LmsInputError(field, f"must be a whole number from 0, got {shown(value)}")
+    return value
 
 
 def _models(model: type[M], contents: Any) -> list[M]:
@@ -183,12 +218,14 @@ class PynterConnection(LmsConnection):
     username: str
     password: str = field(repr=False)
     param_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    extra_keys: ClassVar[frozenset[str] | None] = frozenset({"param_names"})
 
     @classmethod
     def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
         # Credentials first, then the renames: the order the hook has always checked them in.
         username = fields.required(fields.conn.login, "username (login)")
-        password = fields.secret(fields.conn.password, "password")
+        # The password travels in the SOAP body, not a header: only what XML cannot carry is refused.
+        password = fields.secret(fields.conn.password, "password", in_header=False)
         renames = fields.extras.get("param_names") or {}
         if isinstance(renames, str):
             try:
@@ -198,6 +235,11 @@ class PynterConnection(LmsConnection):
         if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
             raise fields.error("param_names", 'must look like {"Method": {"ourName": "theirName"}}')
         param_names = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in renames.items()}
+        for method, names in param_names.items():
+            # Both sides become XML element names in the envelope.
+            for name in (method, *names, *names.values()):
+                if not _METHOD_NAME.fullmatch(name):
+                    raise fields.error("param_names", f"{shown(name)} is not an XML element name")
         return {"username": username, "password": password, "param_names": param_names}
 
 
@@ -236,11 +278,14 @@ class PynterHook(LmsHook[PynterConnection]):
         return "Connected to Pynter: the API username and password were accepted"
 
     # -- id rules ------------------------------------------------------------------------------------------------
+    def parse_learner_id(self, field: str, value: Any) -> str:
+        return _external_id(field, value)
+
     def parse_course_id(self, field: str, value: Any) -> str:
         return str(_pynter_id(field, value))
 
     def parse_enrollment_id(self, field: str, value: Any) -> str:
-        text = str(value)
+        text = validate_id(field, value, max_length=_EXTERNAL_ID_MAX + 12)
         learner, sep, course = text.rpartition(":")
         if not sep or not learner:
             raise LmsInputError(field, f'must be "<external id>:<module id>", got {value!r}')
@@ -296,6 +341,12 @@ class PynterHook(LmsHook[PynterConnection]):
         return exc
 
     def _request_kwargs(self, method: str, params: Mapping[str, Any], idempotent: bool | None) -> dict[str, Any]:
+        # The method and parameter names become XML element names: letters, digits and "_" only.
+        if not isinstance(method, str) or not _METHOD_NAME.fullmatch(method):
+            raise LmsInputError("method", f"must be a SOAP method name such as GetCatalog, got {shown(method)}")
+        for name in params:
+            if not isinstance(name, str) or not _METHOD_NAME.fullmatch(name):
+                raise LmsInputError(f"{method} parameter", f"{shown(name)} is not an XML element name")
         return {
             "content": self._envelope(method, params),
             "headers": {"Content-Type": CONTENT_TYPE},
@@ -349,42 +400,59 @@ class PynterHook(LmsHook[PynterConnection]):
         self, start: datetime | date, end: datetime | date, **extra_params: Any
     ) -> list[PynterResult]:
         """``CompletedCourses``: every result (including course blocks) finished between two moments."""
+        start, end = _window(start, end)
         return _models(PynterResult, self.call("CompletedCourses", startDate=start, endDate=end, **extra_params))
 
     def get_all_finished_modules(self, since: datetime | date | None = None, **extra_params: Any) -> list[PynterResult]:
         """``GetAllFinishedModules``: all finished courses (every result, so several per course over time)."""
-        params = ({"startDate": since} if since is not None else {}) | extra_params
+        params = ({"startDate": _when("since", since)} if since is not None else {}) | extra_params
         return _models(PynterResult, self.call("GetAllFinishedModules", **params))
 
     def qualifications(self, external_id: str, **extra_params: Any) -> list[PynterResult]:
         """``Qualifications``: one person's finished courses (every result)."""
-        return _models(PynterResult, self.call("Qualifications", externalId=external_id, **extra_params))
+        return _models(
+            PynterResult,
+            self.call("Qualifications", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     def qualifications_by_codes(self, external_id: str, codes: list[str], **extra_params: Any) -> list[PynterResult]:
         """``QualificationsByCodes``: one person's results for the given course codes."""
         return _models(
-            PynterResult, self.call("QualificationsByCodes", externalId=external_id, codes=list(codes), **extra_params)
+            PynterResult,
+            self.call(
+                "QualificationsByCodes",
+                externalId=_external_id("external_id", external_id),
+                codes=[check_text(f"codes[{i}]", c, max_length=100) for i, c in enumerate(codes)],
+                **extra_params,
+            ),
         )
 
     def started_courses(self, external_id: str, **extra_params: Any) -> list[PynterStartedCourse]:
         """``StartedCourses``: courses the person started but has not finished."""
-        return _models(PynterStartedCourse, self.call("StartedCourses", externalId=external_id, **extra_params))
+        return _models(
+            PynterStartedCourse,
+            self.call("StartedCourses", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     def course_dates_with_status(
         self, start: datetime | date, end: datetime | date, **extra_params: Any
     ) -> list[PynterCourseDate]:
         """``CourseDatesWithStatus``: registrations for courses with meetings (type B), with status."""
+        start, end = _window(start, end)
         contents = self.call("CourseDatesWithStatus", startDate=start, endDate=end, **extra_params)
         return _models(PynterCourseDate, contents)
 
     def courses_overview(self, external_id: str, **extra_params: Any) -> list[PynterCourseOverview]:
         """``CoursesOverview``: the person's courses with progress."""
-        return _models(PynterCourseOverview, self.call("CoursesOverview", externalId=external_id, **extra_params))
+        return _models(
+            PynterCourseOverview,
+            self.call("CoursesOverview", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     # -- per person (reads) --------------------------------------------------------------------------------------
     def get_person(self, external_id: str) -> PynterPerson:
         """``GetPersonByExternalId``; raises :class:`LmsNotFoundError` for ``Person not found.``."""
-        contents = self.call("GetPersonByExternalId", externalId=external_id)
+        contents = self.call("GetPersonByExternalId", externalId=_external_id("external_id", external_id))
         return PynterPerson.model_validate(contents if isinstance(contents, dict) else {})
 
     def find_person(self, external_id: str) -> PynterPerson | None:
@@ -396,15 +464,24 @@ class PynterHook(LmsHook[PynterConnection]):
 
     def get_person_certificates(self, external_id: str, **extra_params: Any) -> list[PynterCertificate]:
         """``GetPersonCertificates``: certificates of the person's self-added courses."""
-        return _models(PynterCertificate, self.call("GetPersonCertificates", externalId=external_id, **extra_params))
+        return _models(
+            PynterCertificate,
+            self.call("GetPersonCertificates", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     def get_person_training(self, external_id: str, **extra_params: Any) -> list[PynterTraining]:
         """``GetPersonTraining``: diplomas and certificates earned outside Pynter."""
-        return _models(PynterTraining, self.call("GetPersonTraining", externalId=external_id, **extra_params))
+        return _models(
+            PynterTraining,
+            self.call("GetPersonTraining", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     def get_person_progress(self, external_id: str, **extra_params: Any) -> list[PynterProgress]:
         """``GetPersonProgress``: progress per step of each course."""
-        return _models(PynterProgress, self.call("GetPersonProgress", externalId=external_id, **extra_params))
+        return _models(
+            PynterProgress,
+            self.call("GetPersonProgress", externalId=_external_id("external_id", external_id), **extra_params),
+        )
 
     # -- planning (read) ------------------------------------------------------------------------------------------
     def get_mandatory_planning(
@@ -421,7 +498,7 @@ class PynterHook(LmsHook[PynterConnection]):
 
     def validate_eticket(self, ticket_hash: str, **extra_params: Any) -> PynterEticket:
         """``ValidateEticket``: whether the hash is a valid e-ticket, and what it is for."""
-        contents = self.call("ValidateEticket", hash=ticket_hash, **extra_params)
+        contents = self.call("ValidateEticket", hash=validate_id("ticket_hash", ticket_hash), **extra_params)
         return PynterEticket.model_validate(contents if isinstance(contents, dict) else {})
 
     # -- writes ------------------------------------------------------------------------------------------------------
@@ -430,6 +507,7 @@ class PynterHook(LmsHook[PynterConnection]):
 
         Prefer :meth:`upsert_employee`, which looks first and verifies after an ambiguous failure.
         """
+        self._check_employee(employee)
         return self.call("UpdateEmployee", employee=employee.to_wire(), **extra_params)
 
     def insert_class(
@@ -444,13 +522,18 @@ class PynterHook(LmsHook[PynterConnection]):
         **extra_params: Any,
     ) -> int:
         """``InsertClass``: create a cohort; returns its id (a write: prefer :meth:`ensure_class`)."""
-        record: dict[str, Any] = {"ModuleId": _pynter_id("module_id", module_id), "Name": name, "StartDate": start}
+        first = _when("start", start)
+        record: dict[str, Any] = {
+            "ModuleId": _pynter_id("module_id", module_id),
+            "Name": check_text("name", name, max_length=200),
+            "StartDate": first,
+        }
         if end is not None:
-            record["EndDate"] = end
+            record["EndDate"] = _window(first, end)[1]
         if location is not None:
-            record["Location"] = location
+            record["Location"] = check_text("location", location, max_length=200)
         if max_participants is not None:
-            record["MaxParticipants"] = max_participants
+            record["MaxParticipants"] = _pynter_int("max_participants", max_participants)
         contents = self.call("InsertClass", groupClass=record, **extra_params)
         # ASSUMPTION: Contents is the new class id (as CreatePerson returns the new person id).
         value = contents.get("Id") if isinstance(contents, dict) else contents
@@ -458,15 +541,26 @@ class PynterHook(LmsHook[PynterConnection]):
 
     def update_eticket_attendance(self, ticket_hash: str, **extra_params: Any) -> Any:
         """``UpdateEticketAttendance``: mark the ticket holder present (a write)."""
-        return self.call("UpdateEticketAttendance", hash=ticket_hash, **extra_params)
+        return self.call("UpdateEticketAttendance", hash=validate_id("ticket_hash", ticket_hash), **extra_params)
 
     # -- look-then-write operations (bulk items) ----------------------------------------------------------------------
+    @staticmethod
+    def _check_employee(employee: PynterEmployee) -> None:
+        """Refuse a record with text no wire carries (the model itself checks only XML's rule)."""
+        if not isinstance(employee, PynterEmployee):
+            raise LmsInputError("employee", f"must be a PynterEmployee, got {type(employee).__name__}")
+        _external_id("employee.external_id", employee.external_id)
+        for name, value in employee.model_dump().items():
+            if isinstance(value, str):
+                check_text(f"employee.{name}", value, min_length=0, strip=False)
+
     def upsert_employee(self, employee: PynterEmployee) -> ItemResult[Any]:
         """Create or update an employee; an employee that already matches is left alone.
 
         ``UpdateEmployee`` is an upsert, but it is still a write: after a lost answer we read the person
         back (``GetPersonByExternalId``) instead of sending it again blindly.
         """
+        self._check_employee(employee)
         existing = self.find_person(employee.external_id)
         result = {"external_id": employee.external_id}
         if existing is not None and not employee.differs_from(existing.model_dump()):
@@ -493,6 +587,8 @@ class PynterHook(LmsHook[PynterConnection]):
     ) -> ItemResult[Any]:
         """A cohort of the course with this name and start, created unless it exists (look-then-write)."""
         mid = _pynter_id("module_id", module_id)
+        name = check_text("name", name, max_length=200)
+        start = _when("start", start)
         start_key = start.strftime("%Y-%m-%d")
 
         def find() -> PynterClass | None:

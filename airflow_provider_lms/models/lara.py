@@ -7,6 +7,7 @@ so they are read in the portal's time zone (the connection's ``portal_timezone``
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import datetime
@@ -17,9 +18,13 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from airflow_provider_lms.models.inputs import bad_character
+
 __all__ = [
     "ACTIVE_STATUS_NAMES",
     "DEFAULT_PORTAL_TIMEZONE",
+    "MAX_ID_LENGTH",
+    "MAX_STATUS_LENGTH",
     "DurationUnit",
     "LaraCycle",
     "LaraCyclePeriod",
@@ -37,9 +42,24 @@ __all__ = [
     "normalize_status_name",
     "parse_lara_datetime",
     "period_end",
+    "portal_time",
 ]
 
 DEFAULT_PORTAL_TIMEZONE = "America/Toronto"
+
+# ASSUMPTION: the document gives no length limits; ids look like 22-character URL-safe tokens (URL-encoded:
+# a few more), so 256 leaves room without letting a pasted document through; a status name is a short label.
+MAX_ID_LENGTH = 256
+MAX_STATUS_LENGTH = 100
+
+
+def _clean_text(value: str, max_length: int) -> None:
+    """Refuse what must not reach the wire (the input layer's rule) and overlong text, as a pydantic error."""
+    problem = bad_character(value)
+    if problem:
+        raise ValueError(f"contains {problem}")
+    if len(value.strip()) > max_length:
+        raise ValueError(f"is {len(value.strip())} characters long; at most {max_length} are allowed")
 
 
 class LaraLanguage(IntEnum):
@@ -124,11 +144,31 @@ class LaraRequirement(_LaraModel):
         return value.strip() if isinstance(value, str) else value
 
 
+def portal_time(wall: datetime, tz: str = DEFAULT_PORTAL_TIMEZONE) -> pendulum.DateTime:
+    """The instant a portal wall-clock time (naive) names, aware in ``tz``.
+
+    The zone's published rules (IANA) leave two kinds of wall-clock times without one clear instant:
+
+    * in a spring-forward gap the time does not exist (America/Toronto 2025-03-09 02:00-03:00): it is read
+      *after* the gap, as the clock a person looks at would show it (02:30 -> 03:30 EDT, 07:30 UTC);
+    * in a fall-back overlap it exists twice (2025-11-02 01:00-02:00): the first occurrence (EDT) is taken.
+
+    pendulum's ``fold`` gives each of these on its own but not both: ``fold=0`` reads a gap time an hour
+    early (01:30 EST), which is the bug of issue 16; ``fold=1`` reads an overlap time as its second
+    occurrence. So: the first occurrence, unless its wall clock does not read back (a gap), then ``fold=1``.
+    """
+    parts = (wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second, wall.microsecond)
+    first = pendulum.datetime(*parts, tz=tz, fold=0)
+    if first.replace(tzinfo=None) == wall.replace(tzinfo=None):
+        return first
+    return pendulum.datetime(*parts, tz=tz, fold=1)
+
+
 def parse_lara_datetime(value: datetime | str, tz: str = DEFAULT_PORTAL_TIMEZONE) -> pendulum.DateTime:
     """A Lära date as an aware datetime in the portal's time zone.
 
-    A value without an offset is a wall-clock time of the portal; one with an offset (``Z``) is an
-    instant and is converted.
+    A value without an offset is a wall-clock time of the portal (see :func:`portal_time` for the times
+    DST leaves without one instant); one with an offset (``Z``) is an instant and is converted.
     """
     zone = pendulum.timezone(tz)
     if isinstance(value, str):
@@ -137,9 +177,11 @@ def parse_lara_datetime(value: datetime | str, tz: str = DEFAULT_PORTAL_TIMEZONE
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             parsed = pendulum.parse(text, tz=None)  # type: ignore[assignment]
+        if not isinstance(parsed, datetime):
+            raise ValueError(f"{value!r} is not a date and time")
         value = parsed
     if value.tzinfo is None:
-        return pendulum.instance(value.replace(tzinfo=zone))
+        return portal_time(value, tz)
     return pendulum.instance(value).in_timezone(zone)
 
 
@@ -149,31 +191,58 @@ def format_lara_datetime(value: datetime, tz: str = DEFAULT_PORTAL_TIMEZONE) -> 
     return local.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _wall_clock(start: datetime | str, tz: str) -> pendulum.DateTime:
+    """The start as the portal's naive wall-clock time: as written when naive, converted when an instant."""
+    if isinstance(start, str):
+        start = parse_lara_datetime(start, tz) if _has_offset(start) else _naive(start)
+    elif start.tzinfo is not None:
+        start = pendulum.instance(start).in_timezone(tz)
+    return pendulum.naive(start.year, start.month, start.day, start.hour, start.minute, start.second, start.microsecond)
+
+
+def _has_offset(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _naive(text: str) -> datetime:
+    parsed = parse_lara_datetime(text, "UTC")
+    return parsed.replace(tzinfo=None)
+
+
 def period_end(
     start: datetime | str, duration: float, unit: DurationUnit | int, tz: str = DEFAULT_PORTAL_TIMEZONE
 ) -> pendulum.DateTime:
     """When a period that starts at ``start`` and lasts ``duration`` ``unit`` ends, in ``tz``.
 
-    Days, weeks, months and years are calendar units in the portal's zone: a 1-day period that starts
-    at noon the day before a DST change ends at noon (23 or 25 hours later), Jan 31 plus 1 month is the
-    last day of February, and Feb 29 plus 1 year is Feb 28. Hours are elapsed time.
+    Days, weeks, months and years are calendar units on the portal's wall clock: the start's wall-clock
+    time (as Lära wrote it) is moved by whole units and then read in the zone (:func:`portal_time`). So a
+    1-day period that starts at noon the day before a DST change ends at noon (23 or 25 hours later), one
+    that starts at 02:30 on a spring-forward day ends at 02:30 the next day, Jan 31 plus 1 month is the last
+    day of February, and Feb 29 plus 1 year is Feb 28. Hours are elapsed time from the start's instant.
     """
-    begin = parse_lara_datetime(start, tz)
     unit = DurationUnit(unit)
     amount = float(duration)
     if unit is DurationUnit.HOURS:
-        return begin.add(seconds=round(amount * 3600))
+        if not math.isfinite(amount):
+            raise ValueError(f"duration {duration!r} is not a number of hours")
+        return parse_lara_datetime(start, tz).add(seconds=round(amount * 3600))
     if not amount.is_integer():
         # Calendar units have no exact fraction (what is half a February?); refuse instead of guessing.
         raise ValueError(f"duration {duration!r} in {unit.name.lower()} must be a whole number")
     n = int(amount)
+    wall = _wall_clock(start, tz)
     if unit is DurationUnit.DAYS:
-        return begin.add(days=n)
-    if unit is DurationUnit.WEEKS:
-        return begin.add(weeks=n)
-    if unit is DurationUnit.MONTHS:
-        return begin.add(months=n)
-    return begin.add(years=n)
+        moved = wall.add(days=n)
+    elif unit is DurationUnit.WEEKS:
+        moved = wall.add(weeks=n)
+    elif unit is DurationUnit.MONTHS:
+        moved = wall.add(months=n)
+    else:
+        moved = wall.add(years=n)
+    return portal_time(moved, tz)
 
 
 class LaraCyclePeriod(_LaraModel):
@@ -317,9 +386,17 @@ class LaraStatusInput(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", alias_generator=to_camel)
 
     status: str = Field(min_length=1)
-    is_active_member: bool | None = None
+    is_active_member: bool | None = Field(default=None, strict=True)
     start_date: datetime | None = None
     end_date: datetime | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"must be a status name, not {type(value).__name__}")
+        _clean_text(value, MAX_STATUS_LENGTH)
+        return value
 
     @field_validator("status")
     @classmethod
@@ -331,6 +408,11 @@ class LaraStatusInput(BaseModel):
     @field_validator("start_date", "end_date", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
+        if isinstance(value, bool | int | float | bytes):
+            # pydantic would read 1e9 as seconds since 1970: a number is not a date here.
+            raise ValueError(f"must be an ISO 8601 date and time, not {type(value).__name__}")
+        if isinstance(value, str) and value.strip():
+            _clean_text(value, 40)
         return None if value == "" else value
 
     @model_validator(mode="after")
@@ -406,9 +488,12 @@ class MemberRef(BaseModel):
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
+            if value.bit_length() > 63:
+                raise ValueError("is too large for an id")
             return str(value)
         if not isinstance(value, str):
             raise ValueError(f"must be a string, got {type(value).__name__}")
+        _clean_text(value, MAX_ID_LENGTH)
         text = value.strip()
         return text or None
 

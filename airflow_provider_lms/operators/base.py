@@ -13,7 +13,7 @@ from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary
 from airflow_provider_lms.http.errors import LmsInputError
-from airflow_provider_lms.models.inputs import validate_ids
+from airflow_provider_lms.models.inputs import NormalizedIds, check_number, check_text, normalize_ids, shown
 from airflow_provider_lms.models.results import ItemResult
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class LmsBulkOperator(BaseOperator):
         self.concurrency = concurrency
         self.fail_on_item_error = fail_on_item_error
         self.progress_interval = progress_interval
+        #: Inputs merged into another during this run's checks (returned as ``merged``).
+        self.merged: dict[str, str] = {}
 
     def resolve_hook(self) -> LmsHook:
         """The hook for ``lms_conn_id``; operators for one platform narrow it (and refuse other platforms)."""
@@ -73,7 +75,11 @@ class LmsBulkOperator(BaseOperator):
             or isinstance(self.concurrency, bool)
             or not 1 <= self.concurrency <= 256
         ):
-            raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {self.concurrency!r}")
+            raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {shown(self.concurrency)}")
+        check_number("progress_interval", self.progress_interval, minimum=0.1, maximum=86400)
+        if not isinstance(self.fail_on_item_error, bool):
+            raise LmsInputError("fail_on_item_error", f"must be true or false, got {shown(self.fail_on_item_error)}")
+        self.merged = {}
         hook = self.hook
         # Platform-specific operators have no capability name: resolve_hook() has already refused other platforms.
         if self.capability:
@@ -85,8 +91,14 @@ class LmsBulkOperator(BaseOperator):
         return hook
 
     def parse_learners(self, hook: LmsHook, values: Any, field: str = "learner_ids") -> list[str]:
-        """A non-empty, de-duplicated list of learner ids, each checked by the platform's rules."""
-        return [hook.parse_learner_id(f"{field}[{i}]", v) for i, v in enumerate(validate_ids(field, values))]
+        """A non-empty list of learner ids, each normalised by the platform's rule, then de-duplicated."""
+        return self.parse_ids(field, values, hook.parse_learner_id)
+
+    def parse_ids(self, field: str, values: Any, parse: Callable[[str, Any], str]) -> list[str]:
+        """A non-empty list of ids checked by ``parse`` and de-duplicated; merged inputs go to ``merged``."""
+        normalized: NormalizedIds = normalize_ids(field, values, parse)
+        self.merged.update(normalized.merged)
+        return normalized.ids
 
     def checked_options(self, hook: LmsHook, value: Any, **extra: Any) -> dict[str, Any]:
         """``platform_options`` (plus ``extra``) validated by the platform before any request."""
@@ -94,6 +106,8 @@ class LmsBulkOperator(BaseOperator):
             options: dict[str, Any] = {}
         elif isinstance(value, dict):
             options = dict(value)
+            for key in options:
+                check_text("platform_options key", key, max_length=100)
         else:
             raise LmsInputError("platform_options", f"must be a mapping, got {type(value).__name__}")
         options.update({k: v for k, v in extra.items() if v is not None})
@@ -115,6 +129,9 @@ class LmsBulkOperator(BaseOperator):
     def finish(self, context: Context, summary: BulkSummary, **extra_xcoms: Any) -> dict[str, Any]:
         """Push the summary and extra keys, then fail the task if items failed (when asked to)."""
         result = summary.to_xcom()
+        result["merged"] = dict(self.merged)
+        if self.merged:
+            self.log.info("merged duplicate inputs (after normalising): %s", self.merged)
         ti = context["ti"]
         for key, value in extra_xcoms.items():
             ti.xcom_push(key=key, value=value)

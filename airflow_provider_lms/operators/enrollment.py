@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_lms.models.inputs import ScoreRow, validate_models
+from airflow_provider_lms.models.inputs import ScoreRow, dedupe_rows, validate_models
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
 if TYPE_CHECKING:
@@ -83,11 +83,17 @@ class LmsScoreExternalActivityOperator(LmsBulkOperator):
         hook = self.prepare_hook()
         rows = validate_models(ScoreRow, self.scores, "scores")
         options = self.checked_options(hook, self.platform_options)
-        # Platform rules a row must meet (aNewSpring: an activity id, a percentage), checked before the run.
+        # Platform rules a row must meet (aNewSpring: an activity id, a percentage), checked before the run;
+        # the ids in their platform form, so that "06" and 6 are seen as the same learner below.
+        normalized = []
         for i, row in enumerate(rows):
-            hook.parse_learner_id(f"scores[{i}].learner_id", row.learner_id)
-            hook.parse_course_id(f"scores[{i}].course_id", row.course_id)
+            learner = hook.parse_learner_id(f"scores[{i}].learner_id", row.learner_id)
+            course = hook.parse_course_id(f"scores[{i}].course_id", row.course_id)
             hook.check_score_row(f"scores[{i}]", row, **options)
+            normalized.append(row.model_copy(update={"learner_id": learner, "course_id": course}))
+        # Two identical rows are one result (sent once); two different results for one target are refused.
+        rows, merged = dedupe_rows("scores", normalized, ScoreRow.target, what="learner, course and activity")
+        self.merged.update(merged)
         summary = self.run_bulk(
             rows,
             lambda row: hook.score_activity(row, **options),

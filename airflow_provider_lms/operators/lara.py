@@ -27,16 +27,25 @@ __all__ = [
 ]
 
 
-def _members(value: Any, field: str = "members") -> list[MemberRef]:
-    """One member or a list of them, checked; duplicates (same key) are dropped."""
+def _members(value: Any, field: str = "members", merged: dict[str, str] | None = None) -> list[MemberRef]:
+    """One member or a list of them, checked; duplicates (same member after stripping) are merged."""
     if value is None:
         raise LmsInputError(field, "give one member or a list of members")
+    if isinstance(value, bytes | bytearray):
+        raise LmsInputError(field, "must be a user id, a member mapping or a list of them, not bytes")
     items = value if isinstance(value, list | tuple) else [value]
     seen: dict[str, MemberRef] = {}
     for i, item in enumerate(items):
         ref = as_member(f"{field}[{i}]", item)
-        seen.setdefault(ref.key, ref)
+        if ref.key in seen:
+            if merged is not None:
+                merged[f"{field}[{i}]"] = ref.key
+            continue
+        seen[ref.key] = ref
     return list(seen.values())
+
+
+_OVERRIDE_KEYS = {"start_date": "startDate", "end_date": "endDate"}
 
 
 def _status(value: Any, field: str, **overrides: Any) -> LaraStatusInput:
@@ -45,18 +54,21 @@ def _status(value: Any, field: str, **overrides: Any) -> LaraStatusInput:
     if not isinstance(value, dict):
         raise LmsInputError(field, f"must be a status name or a mapping with 'status', got {type(value).__name__}")
     merged = dict(value)
-    for key, override in overrides.items():
-        if override not in (None, ""):
-            merged.pop(key, None)
-            merged.pop({"start_date": "startDate", "end_date": "endDate"}[key], None)
-            merged[key] = override
+    given = {key: o for key, o in overrides.items() if o not in (None, "")}
+    for key, override in given.items():
+        merged.pop(key, None)
+        merged.pop(_OVERRIDE_KEYS[key], None)
+        merged[key] = override
     try:
         return as_status(field, merged)
     except LmsInputError as exc:
-        # A bad override is the DAG author's status_start_date / status_end_date: name that parameter.
-        for key, override in overrides.items():
-            if override not in (None, "") and key in str(exc):
+        # A bad override is the DAG author's status_start_date / status_end_date: name that parameter, by the
+        # field the error is about (an end before the start is the end's error when the end was given).
+        for key in given:
+            if exc.field == f"{field}.{_OVERRIDE_KEYS[key]}":
                 raise LmsInputError(f"status_{key}", str(exc).removeprefix(f"invalid {exc.field}: ")) from None
+        if exc.field == f"{field}.endDate" and "start_date" in given:
+            raise LmsInputError("status_start_date", str(exc).removeprefix(f"invalid {exc.field}: ")) from None
         raise
 
 
@@ -94,7 +106,7 @@ class LaraUpdateMemberStatusesOperator(_LaraBulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
-        refs = _members(self.members)
+        refs = _members(self.members, merged=self.merged)
         if not isinstance(self.statuses, list | tuple) or not self.statuses:
             raise LmsInputError("statuses", "give a non-empty list of statuses (Lära error 1006)")
         wanted = [_status(s, f"statuses[{i}]") for i, s in enumerate(self.statuses)]
@@ -163,7 +175,7 @@ class LaraChangeCurrentMemberStatusOperator(_LaraBulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
-        refs = [] if self.members in ([], ()) else _members(self.members)
+        refs = [] if self.members in ([], ()) else _members(self.members, merged=self.merged)
         status = _status(self.status, "status", start_date=self.status_start_date, end_date=self.status_end_date)
         summary = self.run_bulk(refs, lambda ref: hook.ensure_current_member_status(ref, status), key=lambda r: r.key)
         return self.finish(context, summary)
@@ -204,7 +216,9 @@ class LaraCycleComplianceOperator(_LaraBulkOperator):
         hook = self.prepare_hook()
         cycle = lara_id("cycle_id", self.cycle_id)
         period_id = lara_id("cycle_period_id", self.cycle_period_id)
-        refs = _members(self.members)
+        if not isinstance(self.count_exempted, bool):
+            raise LmsInputError("count_exempted", f"must be true or false, got {self.count_exempted!r}")
+        refs = _members(self.members, merged=self.merged)
         period = hook.get_period(cycle, period_id)
         end = hook.period_end(period)
         summary = self.run_bulk(
@@ -235,6 +249,7 @@ class LaraCycleComplianceOperator(_LaraBulkOperator):
             "non_compliant": non_compliant,
             "members": rows,
             "summary": summary.to_xcom() | {"items": None},
+            "merged": dict(self.merged),
         }
         extra = {"compliant": compliant, "non_compliant": non_compliant, "period_end": end.isoformat()}
         self.finish(context, summary, **extra)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_lms.models.inputs import LearnerSpec, validate_models
+from airflow_provider_lms.models.inputs import LearnerSpec, dedupe_rows, validate_models
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
 if TYPE_CHECKING:
@@ -37,6 +37,10 @@ class LmsEnsureLearnersOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         specs = validate_models(LearnerSpec, self.learners, "learners")
+        # E-mail addresses are compared lower-cased: the same learner twice is one item; the same address with
+        # different names is refused (which name would the learner get?).
+        specs, merged = dedupe_rows("learners", specs, lambda s: s.email, what="e-mail address")
+        self.merged.update(merged)
         summary = self.run_bulk(specs, hook.ensure_learner, key=lambda s: s.email)
         ids = [item.result["learner_id"] for item in summary.items if item.result]
         return self.finish(context, summary, learner_ids=ids)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import pendulum
@@ -21,7 +21,15 @@ from airflow.sdk import BaseOperator
 from airflow_provider_lms.hooks.pynter import PynterHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
-from airflow_provider_lms.models.inputs import validate_ids, validate_models
+from airflow_provider_lms.models.inputs import (
+    as_list,
+    check_text,
+    dedupe_rows,
+    normalize_ids,
+    parse_moment,
+    validate_id,
+    validate_models,
+)
 from airflow_provider_lms.models.pynter import PynterEmployee, latest_result
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
@@ -80,12 +88,14 @@ class PynterUpsertEmployeesOperator(_PynterBulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
+        for i, row in enumerate(as_list("employees", self.employees)):
+            _employee_text(f"employees[{i}]", row)
         records = validate_models(PynterEmployee, self.employees, "employees")
-        seen: set[str] = set()
         for i, record in enumerate(records):
-            if record.external_id in seen:
-                raise LmsInputError(f"employees[{i}].external_id", f"{record.external_id!r} appears twice")
-            seen.add(record.external_id)
+            validate_id(f"employees[{i}].external_id", record.external_id, max_length=100)
+        # The same employee twice is one item; the same external id with different data is refused.
+        records, merged = dedupe_rows("employees", records, lambda r: r.external_id, what="external_id")
+        self.merged.update(merged)
         summary = self.run_bulk(records, hook.upsert_employee, key=lambda r: r.external_id)
         return self.finish(context, summary)
 
@@ -110,22 +120,26 @@ class PynterRecordEticketAttendanceOperator(_PynterBulkOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
-        hashes = validate_ids("ticket_hashes", self.ticket_hashes)
+        hashes = self.parse_ids("ticket_hashes", self.ticket_hashes, validate_id)
         summary = self.run_bulk(hashes, hook.record_eticket_attendance, key=str)
         return self.finish(context, summary)
 
 
 def _moment(field: str, value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    try:
-        parsed = pendulum.parse(str(value))
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        raise LmsInputError(field, f"{value!r} is not an ISO 8601 date or time") from None
-    assert isinstance(parsed, datetime)
-    return parsed
+    # ASSUMPTION: a moment without an offset (a naive datetime, a date, "2026-01-01") is UTC, as Airflow reads
+    # naive times and as pendulum.parse read such text before; a date is the start of that day. Give an
+    # offset (or an aware datetime) for another zone.
+    return pendulum.instance(parse_moment(field, value, naive_tz="UTC"))
+
+
+def _employee_text(field: str, value: Any) -> None:
+    """Characters no wire carries, in any text of an employee record (the model checks only XML's rule)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, str):
+                check_text(f"{field}.{key}", item, min_length=0, strip=False)
+            elif isinstance(item, bytes | bytearray):
+                raise LmsInputError(f"{field}.{key}", "must be text, not bytes")
 
 
 class PynterSyncCompletionsOperator(BaseOperator):
@@ -169,11 +183,15 @@ class PynterSyncCompletionsOperator(BaseOperator):
         start = _moment("since", self.since)
         end = _moment("until", self.until) if self.until not in (None, "") else pendulum.now("UTC")
         if end < start:
-            raise LmsInputError("until", f"{self.until!r} is before since {self.since!r}")
+            raise LmsInputError("until", f"{end.isoformat()} is before since {start.isoformat()}")
+        if not isinstance(self.latest_only, bool):
+            raise LmsInputError("latest_only", f"must be true or false, got {self.latest_only!r}")
+        if self.csv_path is not None:
+            check_text("csv_path", self.csv_path, max_length=4096)
         hook = _pynter_hook(self.lms_conn_id)
         wanted = (
-            {int(hook.parse_course_id(f"course_ids[{i}]", c)) for i, c in enumerate(self.course_ids)}
-            if self.course_ids
+            {int(c) for c in normalize_ids("course_ids", self.course_ids, hook.parse_course_id).ids}
+            if self.course_ids not in (None, "", [])
             else None
         )
         try:

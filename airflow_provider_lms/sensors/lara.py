@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pendulum
-import pendulum.parsing.exceptions
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.lara import LaraHook, lara_id
 from airflow_provider_lms.hooks.registry import get_lms_hook
-from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
+from airflow_provider_lms.http.errors import LmsCapabilityError
+from airflow_provider_lms.models.inputs import check_number, parse_moment
 from airflow_provider_lms.triggers.lara import LaraCyclePeriodEndedTrigger
 
 try:
@@ -43,12 +43,8 @@ def lara_hook(conn_id: str) -> LaraHook:
 def _moment(field: str, value: Any) -> datetime | None:
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        return value
-    try:
-        return pendulum.parse(str(value))  # type: ignore[return-value]
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        raise LmsInputError(field, f"{value!r} is not an ISO 8601 date or time") from None
+    # A reference time without an offset is UTC, as Airflow's own times are (data_interval_start always has one).
+    return parse_moment(field, value, naive_tz="UTC")
 
 
 class LaraCyclePeriodEndedSensor(BaseSensorOperator):
@@ -117,6 +113,12 @@ class LaraCyclePeriodEndedSensor(BaseSensorOperator):
         }
 
     def _check(self, context: Context) -> tuple[LaraCyclePeriod, pendulum.DateTime, dict[str, Any], bool]:
+        # Every input before the hook reads its connection, and before any request.
+        lara_id("cycle_id", self.cycle_id)
+        if self.cycle_period_id not in (None, ""):
+            lara_id("cycle_period_id", self.cycle_period_id)
+        _moment("reference_time", self.reference_time)
+        check_number("max_sleep", self.max_sleep, minimum=1, maximum=7 * 86400)
         hook = lara_hook(self.lms_conn_id)
         try:
             period = self._period(hook, context)

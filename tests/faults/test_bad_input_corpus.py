@@ -1,19 +1,30 @@
 """A corpus of malformed inputs: every one is refused before any request, naming the field.
 
-Operators and sensors run with every HTTP request intercepted by respx (no route is defined, so any
-request that got out would be recorded and the test would fail); webhook payloads go to the receiver
-app in-process. What is checked for each input:
+Every public entry point but Pluvo's (being rewritten) is tried: the generic operators, the platform
+operators, the sensors, the hooks' public methods, and connections (secrets, header names, base URLs,
+unreadable or misspelt extras). The cases, by class of problem, are in ``bad_input_cases.py`` and
+``bad_input_cases_more.py``. Each runs against the real sandbox, with every other host caught by respx, and
+for each input the test checks:
 
-* operators and sensors raise :class:`LmsInputError` (never an error from inside httpx, pydantic or
-  the SOAP builder), its message names the field, and no request was sent;
-* the receiver answers 4xx with a detail naming what is wrong, and records nothing.
+* an :class:`LmsInputError` is raised (never an error from inside httpx, pydantic or the SOAP builder) and
+  its message names the field;
+* the sandbox's request log shows no request, and no request went to any other host (a connection whose
+  extras cannot be read must not fall back to a production URL);
+* no message shows a secret of the connection, and every message encodes as UTF-8 (a lone surrogate in
+  the input must not break a log line);
+* a connection's Test-button answer (``test_connection``) is a failure naming the field, with no secret.
+
+Webhook payloads go to the receiver app in-process: it answers 4xx with a detail naming what is wrong, and
+records nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import respx
@@ -21,347 +32,138 @@ from fastapi.testclient import TestClient
 
 from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.operators import LmsScoreExternalActivityOperator, LmsSubscribeOperator
-from airflow_provider_lms.operators.enrollment import LmsAwardCertificateOperator
-from airflow_provider_lms.operators.lara import LaraChangeCurrentMemberStatusOperator, LaraUpdateMemberStatusesOperator
-from airflow_provider_lms.operators.learners import LmsEnsureLearnersOperator
-from airflow_provider_lms.operators.pynter import (
-    PynterRecordEticketAttendanceOperator,
-    PynterSyncCompletionsOperator,
-    PynterUpsertEmployeesOperator,
-)
-from airflow_provider_lms.operators.subscriptions import (
-    LmsSubscribeGroupsOperator,
-    LmsUnsubscribeOperator,
-    LmsUpdateSubscriptionOperator,
-)
+from airflow_provider_lms.operators.pynter import PynterSyncCompletionsOperator
+from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
-from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from airflow_provider_lms.webhooks.receiver import create_webhook_app
-from tests.faults.conftest import FIGURES, connect, ctx
+from tests.faults.bad_input_cases import Case, Env, anewspring_cases, eduframe_cases
+from tests.faults.bad_input_cases_more import connection_cases, lara_cases, pynter_cases
+from tests.faults.bad_input_cases_pluvo import pluvo_cases
+from tests.faults.conftest import FIGURES, control, ctx
 
-HUGE = "9" * 5000
-TRAVERSAL = ["../../admin", "..", "1/../../users", "%2e%2e%2fusers", "..\\..\\x", "1/2"]
-SOAP_INJECTION = ["</Id><Password>x</Password><Id>", "<![CDATA[x]]>", "&xxe;", '"><soap:Body>']
-GRAPHQL_INJECTION = ["1) { users { email } } #", '"}) { __schema { types { name } } }', "query { viewer { token } }"]
-JSON_INJECTION = ['1", "admin": true, "x": "', '{"$ne": null}', "1\u0000"]
-UNICODE = ["\u202e1", "\u0661\u0662\u0663", "\ud83d\ude00", "\u00a0", "\ufeff1", "\uff11\uff12\uff13"]
-WRONG_TYPES: list[Any] = [None, True, 1.5, {"id": 1}, ["1"], b"1", float("nan")]
-EMPTY: list[Any] = ["", "   ", [], {}]
-BAD_DATES = ["0000-00-00", "2026-13-01", "2026-02-30", "99999-01-01", "yesterday", "1e9", "2026-01-01T25:00"]
-
-#: Lower-case words one of which the error message must contain: the field's own name.
-Case = tuple[str, Callable[[dict[str, str]], Any], str]
-
-
-def _edu_cases() -> list[Case]:
-    cases: list[Case] = []
-    ids = [*TRAVERSAL, *GRAPHQL_INJECTION[:1], *JSON_INJECTION, *UNICODE, HUGE, "-1", "0x10", "1.0", "1e3"]
-    for i, bad in enumerate([*ids, *WRONG_TYPES, *EMPTY]):
-        cases.append(
-            (
-                f"eduframe-subscribe-learner-{i}",
-                lambda c, bad=bad: LmsSubscribeOperator(
-                    task_id="t", lms_conn_id=c["eduframe"], course_id=1, learner_ids=[bad]
-                ),
-                "learner_ids",
-            )
-        )
-    for i, bad in enumerate([*TRAVERSAL[:3], HUGE, None, "", True, "1; DROP TABLE"]):
-        cases.append(
-            (
-                f"eduframe-subscribe-course-{i}",
-                lambda c, bad=bad: LmsSubscribeOperator(
-                    task_id="t", lms_conn_id=c["eduframe"], course_id=bad, learner_ids=[2]
-                ),
-                "course_id",
-            )
-        )
-    learners: list[tuple[Any, str]] = [
-        ([{"email": "not-an-email", "first_name": "a", "last_name": "b"}], "email"),
-        ([{"email": "a@b.example", "first_name": "", "last_name": "b"}], "first_name"),
-        ([{"email": "a@b.example", "first_name": "x" * 5000, "last_name": "b"}], "first_name"),
-        ([{"first_name": "a", "last_name": "b"}], "email"),
-        ("a@b.example", "learners"),
-        ([], "learners"),
-        ([None], "learners[0]"),
-    ]
-    for i, (bad, field) in enumerate(learners):
-        cases.append(
-            (
-                f"eduframe-ensure-{i}",
-                lambda c, bad=bad: LmsEnsureLearnersOperator(task_id="t", lms_conn_id=c["eduframe"], learners=bad),
-                field,
-            )
-        )
-    scores: list[tuple[Any, str]] = [
-        ([{"learner_id": 2, "course_id": 1, "score": -1}], "score"),
-        ([{"learner_id": 2, "course_id": 1, "score": "ten"}], "score"),
-        ([{"learner_id": 2, "course_id": 1, "score": float("inf")}], "score"),
-        ([{"learner_id": 2, "course_id": 1}], "scores[0]"),
-        ([{"learner_id": "../2", "course_id": 1, "score": 5}], "learner_id"),
-        ([{"learner_id": 2, "course_id": "1/../2", "score": 5}], "course_id"),
-        ({"learner_id": 2}, "scores"),
-    ]
-    for i, (bad, field) in enumerate(scores):
-        cases.append(
-            (
-                f"eduframe-score-{i}",
-                lambda c, bad=bad: LmsScoreExternalActivityOperator(task_id="t", lms_conn_id=c["eduframe"], scores=bad),
-                field,
-            )
-        )
-    for i, (kwargs, field) in enumerate(
-        [
-            ({"program_id": "../1", "certificate_template_id": 1}, "program_id"),
-            ({"program_id": 1, "certificate_template_id": "x/y"}, "certificate_template_id"),
-            ({"program_id": None, "certificate_template_id": 1}, "program_id"),
-        ]
-    ):
-        cases.append(
-            (
-                f"eduframe-award-{i}",
-                lambda c, kwargs=kwargs: LmsAwardCertificateOperator(
-                    task_id="t", lms_conn_id=c["eduframe"], learner_ids=[2], **kwargs
-                ),
-                field,
-            )
-        )
-    cases.append(
-        (
-            "eduframe-concurrency",
-            lambda c: LmsSubscribeOperator(
-                task_id="t", lms_conn_id=c["eduframe"], course_id=1, learner_ids=[2], concurrency=0
-            ),
-            "concurrency",
-        )
-    )
-    cases.append(
-        (
-            "eduframe-options-type",
-            lambda c: LmsSubscribeOperator(
-                task_id="t", lms_conn_id=c["eduframe"], course_id=1, learner_ids=[2], platform_options="approve"
-            ),
-            "platform_options",
-        )
-    )
-    return cases
-
-
-def _ans_cases() -> list[Case]:
-    cases: list[Case] = []
-    for i, bad in enumerate([*EMPTY[:1], None, HUGE, "\x00", "a\nb", *WRONG_TYPES[1:4]]):
-        cases.append(
-            (
-                f"anewspring-subscribe-learner-{i}",
-                lambda c, bad=bad: LmsSubscribeOperator(
-                    task_id="t", lms_conn_id=c["anewspring"], course_id="C", learner_ids=[bad]
-                ),
-                "learner_ids",
-            )
-        )
-    for i, bad in enumerate(["", None, HUGE, "\x00"]):
-        cases.append(
-            (
-                f"anewspring-groups-{i}",
-                lambda c, bad=bad: LmsSubscribeGroupsOperator(
-                    task_id="t", lms_conn_id=c["anewspring"], course_id="C", group_ids=[bad]
-                ),
-                "group_ids",
-            )
-        )
-    for i, bad in enumerate(["", None, HUGE]):
-        cases.append(
-            (
-                f"anewspring-unsubscribe-course-{i}",
-                lambda c, bad=bad: LmsUnsubscribeOperator(
-                    task_id="t", lms_conn_id=c["anewspring"], course_id=bad, learner_ids=["u"]
-                ),
-                "course_id",
-            )
-        )
-    for i, (kwargs, field) in enumerate(
-        [({"start_date": d}, "start_date") for d in BAD_DATES]
-        + [
-            ({"expiry_date": "2026-02-30"}, "expiry_date"),
-            ({"expired": "yes"}, "expired"),
-            ({}, "start_date"),
-        ]
-    ):
-        cases.append(
-            (
-                f"anewspring-update-{i}",
-                lambda c, kwargs=kwargs: LmsUpdateSubscriptionOperator(
-                    task_id="t", lms_conn_id=c["anewspring"], course_id="C", learner_ids=["u"], **kwargs
-                ),
-                field,
-            )
-        )
-    for i, (row, field) in enumerate(
-        [
-            ({"learner_id": "u", "course_id": "C", "score": 70}, "activity_id"),
-            ({"learner_id": "u", "course_id": "C", "activity_id": "A", "score": 101}, "score"),
-        ]
-    ):
-        cases.append(
-            (
-                f"anewspring-score-{i}",
-                lambda c, row=row: LmsScoreExternalActivityOperator(
-                    task_id="t", lms_conn_id=c["anewspring"], scores=[row]
-                ),
-                field,
-            )
-        )
-    return cases
-
-
-def _lara_cases() -> list[Case]:
-    cases: list[Case] = []
-    for i, bad in enumerate(["", None, HUGE, 12, {"field": "x"}]):
-        cases.append(
-            (
-                f"lara-change-member-{i}",
-                lambda c, bad=bad: LaraChangeCurrentMemberStatusOperator(
-                    task_id="t", lms_conn_id=c["lara"], members=[bad], status="Membre"
-                ),
-                "members",
-            )
-        )
-    for i, bad in enumerate(["", None, 5, {"status": ""}]):
-        cases.append(
-            (
-                f"lara-change-status-{i}",
-                lambda c, bad=bad: LaraChangeCurrentMemberStatusOperator(
-                    task_id="t", lms_conn_id=c["lara"], members=["a"], status=bad
-                ),
-                "status",
-            )
-        )
-    for i, bad in enumerate(BAD_DATES[:4]):
-        cases.append(
-            (
-                f"lara-change-start-{i}",
-                lambda c, bad=bad: LaraChangeCurrentMemberStatusOperator(
-                    task_id="t", lms_conn_id=c["lara"], members=["a"], status="Membre", status_start_date=bad
-                ),
-                "status_start_date",
-            )
-        )
-    for i, bad in enumerate([[], "Membre", None, [{"status": "X", "startDate": "2026-02-30"}]]):
-        cases.append(
-            (
-                f"lara-update-statuses-{i}",
-                lambda c, bad=bad: LaraUpdateMemberStatusesOperator(
-                    task_id="t", lms_conn_id=c["lara"], members=["a"], statuses=bad
-                ),
-                "statuses",
-            )
-        )
-    return cases
-
-
-def _pynter_cases() -> list[Case]:
-    base = {"external_id": "E1", "first_name": "A", "family_name": "B", "email": "a@b.example"}
-    cases: list[Case] = []
-    for i, (change, field) in enumerate(
-        [
-            ({"external_id": ""}, "external_id"),
-            ({"first_name": "A\x01B"}, "first_name"),
-            ({"email": "nope"}, "email"),
-            ({"contract_start": "2026-02-30"}, "contract_start"),
-            ({"blocked": "maybe"}, "blocked"),
-            ({"family_name": "x" * 5000}, "family_name"),
-        ]
-    ):
-        cases.append(
-            (
-                f"pynter-upsert-{i}",
-                lambda c, change=change: PynterUpsertEmployeesOperator(
-                    task_id="t", lms_conn_id=c["pynter"], employees=[{**base, **change}]
-                ),
-                field,
-            )
-        )
-    cases.append(
-        (
-            "pynter-upsert-twice",
-            lambda c: PynterUpsertEmployeesOperator(task_id="t", lms_conn_id=c["pynter"], employees=[base, base]),
-            "external_id",
-        )
-    )
-    for i, bad in enumerate(["", None, HUGE, "ET\x00"]):
-        cases.append(
-            (
-                f"pynter-eticket-{i}",
-                lambda c, bad=bad: PynterRecordEticketAttendanceOperator(
-                    task_id="t", lms_conn_id=c["pynter"], ticket_hashes=[bad]
-                ),
-                "ticket_hashes",
-            )
-        )
-    for i, bad in enumerate(BAD_DATES[:4]):
-        cases.append(
-            (
-                f"pynter-sync-since-{i}",
-                lambda c, bad=bad: PynterSyncCompletionsOperator(task_id="t", lms_conn_id=c["pynter"], since=bad),
-                "since",
-            )
-        )
-    return cases
-
-
-def _sensor_cases() -> list[Case]:
-    cases: list[Case] = []
-    for i, (kwargs, field) in enumerate(
-        [
-            ({"enrollment_id": "../1"}, "enrollment_id"),
-            ({"learner_id": "../2", "course_id": 1}, "learner_id"),
-            ({"learner_id": 2, "course_id": "1/../2"}, "course_id"),
-            ({"learner_id": 2}, "course_id"),
-            ({"enrollment_id": 1, "completed_since": "2026-02-30"}, "completed_since"),
-            ({"enrollment_id": 1, "completed_since": "last week"}, "completed_since"),
-            ({"enrollment_id": HUGE}, "enrollment_id"),
-            ({"enrollment_id": GRAPHQL_INJECTION[0]}, "enrollment_id"),
-        ]
-    ):
-        cases.append(
-            (
-                f"sensor-{i}",
-                lambda c, kwargs=kwargs: EnrollmentCompletedSensor(
-                    task_id="s", lms_conn_id=c["eduframe"], poke_interval=1, timeout=5, **kwargs
-                ),
-                field,
-            )
-        )
-    return cases
-
-
-CASES = _edu_cases() + _ans_cases() + _lara_cases() + _pynter_cases() + _sensor_cases()
+CASES: list[Case] = eduframe_cases() + anewspring_cases() + lara_cases() + pynter_cases() + pluvo_cases()
+CONNECTION_CASES: list[Case] = connection_cases()
 
 
 @pytest.fixture
-def conns(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    class _Nowhere:
-        url = "http://lms-bad-input.invalid"
+def env(monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer) -> Env:
+    return Env(monkeypatch, sandbox)
 
-    return {p: connect(monkeypatch, _Nowhere(), p) for p in ("eduframe", "anewspring", "lara", "pynter")}  # type: ignore[arg-type]
+
+@pytest.fixture
+def no_request(sandbox: SandboxServer) -> Iterator[respx.Route]:
+    """Requests to the sandbox go through (and are logged there); any other host is caught here."""
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host=urlsplit(sandbox.url).hostname).pass_through()
+        yield router.route().respond(599)
+    assert control(sandbox, "GET", "/requests").json() == [], "a request reached the sandbox"
+
+
+def _run(target: Any) -> Any:
+    return target.execute(ctx()) if hasattr(target, "execute") else target()
+
+
+def _assert_clean(message: str, field: str, env: Env) -> None:
+    assert field.lower() in message.lower(), message
+    message.encode("utf-8")  # a lone surrogate from the input must not make the message unprintable
+    for secret in env.hidden:
+        assert secret not in message, f"the message shows a secret: {message!r}"
 
 
 def test_the_corpus_is_large_enough() -> None:
-    assert len(CASES) + len(WEBHOOK_CASES) >= 100
-    assert len({name for name, _, _ in CASES}) == len(CASES)
+    assert len(CASES) + len(CONNECTION_CASES) >= 300
+    names = [name for name, _, _ in CASES + CONNECTION_CASES]
+    assert len(set(names)) == len(names)
+    # Every class of problem has its cases, on every platform (Pluvo aside, being rewritten).
+    for prefix in (
+        "edu-",
+        "ans-",
+        "lara-",
+        "pynter-",
+        "conn-eduframe-",
+        "conn-anewspring-",
+        "conn-lara-",
+        "conn-pynter-",
+    ):
+        assert sum(n.startswith(prefix) for n in names) >= 20, prefix
+    for word in (
+        "surrogate",
+        "nel",
+        "line-sep",
+        "bytes",
+        "true",
+        "huge-int",
+        "conflict",
+        "before",
+        "userinfo",
+        "extra-",
+    ):
+        assert any(word in n for n in names), word
 
 
 @pytest.mark.parametrize(("make", "field"), [(m, f) for _, m, f in CASES], ids=[n for n, _, _ in CASES])
 def test_bad_input_is_refused_before_any_request_naming_the_field(
-    make: Callable[[dict[str, str]], Any], field: str, conns: dict[str, str]
+    make: Callable[[Env], Any], field: str, env: Env, no_request: respx.Route
 ) -> None:
-    with respx.mock(assert_all_called=False) as router:
-        with pytest.raises(LmsInputError) as info:
-            make(conns).execute(ctx())
-        assert router.calls.call_count == 0, [str(c.request.url) for c in router.calls]
-    message = str(info.value)
-    assert field.lower() in message.lower(), message
+    with pytest.raises(LmsInputError) as info:
+        _run(make(env))
+    assert not no_request.called, [str(c.request.url) for c in no_request.calls]
+    _assert_clean(str(info.value), field, env)
     FIGURES["bad inputs tried"] += 1
+
+
+@pytest.mark.parametrize(
+    ("make", "field"), [(m, f) for _, m, f in CONNECTION_CASES], ids=[n for n, _, _ in CONNECTION_CASES]
+)
+def test_bad_connections_fail_when_the_hook_is_built_naming_the_field(
+    make: Callable[[Env], Any], field: str, env: Env, no_request: respx.Route
+) -> None:
+    with pytest.raises(LmsInputError) as info:
+        _run(make(env))
+    assert not no_request.called, [str(c.request.url) for c in no_request.calls]
+    _assert_clean(str(info.value), field, env)
+    # The UI's Test button says the same, and shows no secret either.
+    check = make(env)
+    ok, message = check.__self__.test_connection()
+    assert not ok
+    _assert_clean(message, field, env)
+    FIGURES["bad inputs tried"] += 1
+
+
+def test_the_harness_sees_a_request_that_gets_out(env: Env, sandbox: SandboxServer) -> None:
+    """The no-request check is not vacuous: a valid input under the same interception reaches the sandbox log."""
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host=urlsplit(sandbox.url).hostname).pass_through()
+        elsewhere = router.route().respond(599)
+        LmsSubscribeOperator(task_id="t", lms_conn_id=env.conns["eduframe"], course_id=1, learner_ids=[6]).execute(
+            ctx()
+        )
+    assert not elsewhere.called
+    assert control(sandbox, "GET", "/requests").json() != []
+
+
+def test_ids_are_merged_after_the_platforms_rule_and_the_summary_says_so(env: Env, sandbox: SandboxServer) -> None:
+    """[6, "06", "006"] is one Eduframe learner: one order, one item, and the merge is in the return value."""
+    op = LmsSubscribeOperator(task_id="t", lms_conn_id=env.conns["eduframe"], course_id=1, learner_ids=[6, "06", "006"])
+    result = op.execute(ctx())
+    assert (result["total"], result["done"]) == (1, 1)
+    assert result["merged"] == {"06": "6", "006": "6"}
+    posts = control(sandbox, "GET", "/requests", params={"method": "POST"}).json()
+    assert [p["path"] for p in posts] == ["/eduframe/api/v1/orders"]
+
+
+def test_two_identical_score_rows_are_sent_once(env: Env, sandbox: SandboxServer) -> None:
+    conn_id = env.conns["eduframe"]
+    LmsSubscribeOperator(task_id="s", lms_conn_id=conn_id, course_id=1, learner_ids=[6]).execute(ctx())
+    control(sandbox, "DELETE", "/requests")
+    row = {"learner_id": 6, "course_id": 1, "score": 7.5}
+    scores = [row, {**row, "learner_id": "06"}]
+    op = LmsScoreExternalActivityOperator(task_id="t", lms_conn_id=conn_id, scores=scores)
+    result = op.execute(ctx())
+    assert (result["total"], result["done"]) == (1, 1)
+    assert result["merged"] == {"scores[1]": "scores[0]"}
+    posts = control(sandbox, "GET", "/requests", params={"method": "POST"}).json()
+    assert [p["path"] for p in posts].count("/eduframe/api/v1/grades") == 1
 
 
 # -- webhook payloads ---------------------------------------------------------------------------------------
@@ -430,3 +232,17 @@ def test_malformed_webhook_payloads_are_4xx_naming_the_problem(platform: str, bo
     assert mention in answer.json()["detail"].lower(), answer.text
     assert recorder.events == []
     FIGURES["bad inputs tried"] += 1
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (dt.date(2000, 1, 1), None),
+        (dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)),  # naive: read as UTC
+        ("2000-01-01", dt.date(2100, 1, 1)),
+    ],
+)
+def test_pynter_sync_takes_naive_datetimes_and_dates(env: Env, since: Any, until: Any) -> None:
+    """Naive datetimes and dates were a TypeError (issue 16); now they are UTC moments, and the sync runs."""
+    op = PynterSyncCompletionsOperator(task_id="t", lms_conn_id=env.conns["pynter"], since=since, until=until)
+    assert op.execute(ctx())["count"] == 7

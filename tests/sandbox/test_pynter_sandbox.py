@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.base import EnrollmentRef
 from airflow_provider_lms.hooks.pynter import PynterHook
-from airflow_provider_lms.http.errors import LmsAuthenticationError, LmsNotFoundError, LmsValidationError
+from airflow_provider_lms.http.errors import LmsAuthenticationError, LmsInputError, LmsNotFoundError
 from airflow_provider_lms.models.state import EnrollmentState
 from airflow_provider_lms.operators.pynter import (
     PynterRecordEticketAttendanceOperator,
@@ -198,7 +198,8 @@ def test_ensure_class_inserts_once(conn_id: str, sandbox: SandboxServer):
     second = hook.ensure_class(2, "Herhaling VCA", date(2026, 6, 1))
     assert first.status.value == "done" and second.status.value == "already_done"
     assert first.result["class_id"] == second.result["class_id"]
-    with pytest.raises(LmsValidationError):
+    # An empty name is refused before the request now (issue 16: bad input never reaches the wire).
+    with pytest.raises(LmsInputError, match="name"):
         hook.insert_class(1, "", date(2026, 6, 1))
 
 

@@ -112,3 +112,60 @@ def test_the_period_model_uses_the_portal_zone():
     assert period.end() == local(2024, 2, 29)
     assert period.end("UTC") == pendulum.datetime(2024, 2, 29, tz="UTC")
     assert period.contains(local(2024, 2, 28, 23, 59)) and not period.contains(local(2024, 2, 29))
+
+
+# -- DST gaps and overlaps, from the zones' published rules (IANA tz database) -----------------------------------
+# America/Toronto: DST starts the second Sunday of March at 02:00 (clocks jump to 03:00) and ends the first Sunday
+# of November at 02:00 (clocks fall back to 01:00). Europe/Paris: the last Sunday of March at 02:00 CET -> 03:00 CEST.
+
+
+def test_a_start_inside_the_spring_forward_gap_is_read_after_the_gap_not_an_hour_early():
+    # 2025-03-09T02:30 does not exist in Toronto; it is 03:30 EDT (07:30 UTC), never 01:30 EST (06:30 UTC).
+    start = parse_lara_datetime("2025-03-09T02:30:00", TORONTO)
+    assert start.in_timezone("UTC") == pendulum.datetime(2025, 3, 9, 7, 30, tz="UTC")
+    assert start.utcoffset().total_seconds() == -4 * 3600
+
+
+def test_a_period_of_days_starting_in_the_gap_ends_at_the_same_wall_clock_time():
+    # The issue's case: a 1-day period from 02:30 on the spring-forward day ends at 02:30 the next day (EDT).
+    end = period_end("2025-03-09T02:30:00", 1, DurationUnit.DAYS, TORONTO)
+    assert end.in_timezone("UTC") == pendulum.datetime(2025, 3, 10, 6, 30, tz="UTC")
+    period = LaraCyclePeriod.model_validate(
+        {"cyclePeriodId": "p", "startDate": "2025-03-09T02:30:00", "duration": 1, "durationUnit": 1}
+    )
+    assert period.end(TORONTO) == end
+    assert period.contains(local(2025, 3, 9, 3, 45)) and not period.contains(local(2025, 3, 9, 1, 45))
+
+
+def test_hours_from_a_start_in_the_gap_count_from_the_instant_after_the_gap():
+    end = period_end("2025-03-09T02:30:00", 2, DurationUnit.HOURS, TORONTO)
+    assert end.in_timezone("UTC") == pendulum.datetime(2025, 3, 9, 9, 30, tz="UTC")  # 05:30 EDT
+
+
+def test_a_period_that_ends_inside_the_gap_ends_after_it():
+    # A month from 2025-02-09T02:30 lands on the missing 02:30 of March 9: read as 03:30 EDT.
+    end = period_end("2025-02-09T02:30:00", 1, DurationUnit.MONTHS, TORONTO)
+    assert end.in_timezone("UTC") == pendulum.datetime(2025, 3, 9, 7, 30, tz="UTC")
+
+
+def test_a_time_in_the_fall_back_overlap_is_its_first_occurrence():
+    # 2025-11-02T01:30 happens twice in Toronto: first at EDT (05:30 UTC), then at EST (06:30 UTC).
+    start = parse_lara_datetime("2025-11-02T01:30:00", TORONTO)
+    assert start.in_timezone("UTC") == pendulum.datetime(2025, 11, 2, 5, 30, tz="UTC")
+    end = period_end("2025-11-01T01:30:00", 1, DurationUnit.DAYS, TORONTO)
+    assert end.in_timezone("UTC") == pendulum.datetime(2025, 11, 2, 5, 30, tz="UTC")
+
+
+def test_other_zones_follow_their_own_rules():
+    # Paris skips 02:00-03:00 on 2025-03-30: 02:30 is 03:30 CEST (01:30 UTC).
+    assert parse_lara_datetime("2025-03-30T02:30:00", "Europe/Paris").in_timezone("UTC") == pendulum.datetime(
+        2025, 3, 30, 1, 30, tz="UTC"
+    )
+    # The same wall-clock time in Toronto that day is an ordinary EDT time.
+    assert parse_lara_datetime("2025-03-30T02:30:00", TORONTO).utcoffset().total_seconds() == -4 * 3600
+
+
+def test_an_aware_start_in_utc_is_an_instant_even_on_a_dst_day():
+    # 07:30Z on the spring-forward day is 03:30 EDT; a day later is 03:30 EDT on March 10.
+    end = period_end("2025-03-09T07:30:00Z", 1, DurationUnit.DAYS, TORONTO)
+    assert end == local(2025, 3, 10, 3, 30)
