@@ -3,6 +3,10 @@
 A bulk run never stops half-way on one bad item: every item ends as ``done``, ``already_done`` or
 ``failed`` with its reason, and the summary is JSON (XCom-ready). Item operations are written to be
 idempotent (look before you create), so a re-run redoes only what is not done yet.
+
+It does stop on an outage: the run's items share one :class:`~airflow_provider_lms.http.breaker.CircuitBreaker`,
+and once its circuit opens (a dead platform, a revoked key) the items not started yet end ``not_attempted``
+within seconds instead of each spending its own retries. The summary says why (``circuit``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
+from airflow_provider_lms.http.breaker import CircuitBreaker, guarded_by
 from airflow_provider_lms.http.client import RetryRecorder, recording_retries
-from airflow_provider_lms.http.errors import LmsError, LmsTransportError
+from airflow_provider_lms.http.errors import LmsCircuitOpenError, LmsError
 from airflow_provider_lms.models.results import ItemResult, ItemStatus
 
 __all__ = ["BulkRunner", "BulkSummary", "ItemOutcome"]
@@ -36,7 +41,7 @@ class ItemOutcome(BaseModel):
     """The recorded outcome of one item.
 
     :param key: the item's identity as the DAG author knows it (e.g. the learner id).
-    :param status: done, already_done or failed.
+    :param status: done, already_done, failed or not_attempted.
     :param result: JSON-safe details from the operation.
     :param error: why it failed, readable and free of secrets.
     :param retries: retries made for this item, by reason.
@@ -60,6 +65,8 @@ class BulkSummary(BaseModel):
     :param retries: retries made across the run, by reason (``"429"``, ``"503"``, ``"transport"``...).
     :param duration_seconds: wall time of the run.
     :param items: every item's outcome, in input order.
+    :param not_attempted: items never tried because the run's circuit had opened (a retry does them).
+    :param circuit: why the circuit opened, one line, or None when it stayed closed.
     """
 
     operation: str
@@ -70,26 +77,38 @@ class BulkSummary(BaseModel):
     retries: dict[str, int]
     duration_seconds: float
     items: list[ItemOutcome]
+    not_attempted: int = 0
+    circuit: str | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         """The summary as plain JSON types."""
         return self.model_dump(mode="json")
 
     def failures(self) -> list[ItemOutcome]:
-        """The outcomes of the failed items."""
-        return [i for i in self.items if i.status is ItemStatus.FAILED]
+        """The outcomes of the failed items; the one whose failure opened the circuit comes first."""
+        failed = [i for i in self.items if i.status is ItemStatus.FAILED]
+        return sorted(failed, key=lambda i: not (i.error or "").endswith(_OPENED_MARK))
 
     def results(self) -> dict[str, Any]:
         """Item key to result, for the items that succeeded."""
-        return {i.key: i.result for i in self.items if i.status is not ItemStatus.FAILED}
+        return {i.key: i.result for i in self.items if i.status in (ItemStatus.DONE, ItemStatus.ALREADY_DONE)}
 
     def describe(self) -> str:
         """One readable line for the task log."""
         retried = ", ".join(f"{n}x {reason}" for reason, n in sorted(self.retries.items())) or "none"
-        return (
+        line = (
             f"{self.operation}: {self.total} items, {self.done} done, {self.already_done} already done, "
             f"{self.failed} failed in {self.duration_seconds:.1f}s; retries: {retried}"
         )
+        if self.circuit:
+            line += f"; {self.circuit}; {self.not_attempted} items not attempted"
+        return line
+
+
+#: Ends the error of the item whose failure opened the circuit (so that ``failures()`` can name it first).
+_OPENED_MARK = "items not attempted]"
+#: Marks that item during the run; the summary completes it with the count (``_OPENED_MARK``).
+_OPENER = " [this opened the circuit"
 
 
 def _item_error(exc: BaseException) -> str:
@@ -101,7 +120,8 @@ def _item_error(exc: BaseException) -> str:
 
 
 def _worth_another_pass(exc: BaseException) -> bool:
-    return isinstance(exc, LmsTransportError) or (isinstance(exc, LmsError) and exc.retryable)
+    # ``retryable``, not "any transport error": an answer over the size limit must not be fetched again.
+    return isinstance(exc, LmsError) and exc.retryable
 
 
 class BulkRunner:
@@ -112,6 +132,9 @@ class BulkRunner:
     :param item_attempts: how many passes an item that failed with a transient error gets; the
         operation must be idempotent for this to be safe (every provider operation is).
     :param logger: where progress goes; the operator's task logger in practice.
+    :param breaker_factory: makes the breaker each run's items share (default: a fresh in-process
+        :class:`~airflow_provider_lms.http.breaker.CircuitBreaker` per run). A breaker over a store shared by
+        workers (issue 18) plugs in here.
     """
 
     def __init__(
@@ -121,6 +144,7 @@ class BulkRunner:
         progress_interval: float = 10.0,
         item_attempts: int = 2,
         logger: _Log | None = None,
+        breaker_factory: Callable[[], CircuitBreaker] = CircuitBreaker,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -128,6 +152,7 @@ class BulkRunner:
         self.progress_interval = progress_interval
         self.item_attempts = max(1, item_attempts)
         self.log: _Log = logger or logging.getLogger("airflow_provider_lms.bulk")
+        self.breaker_factory = breaker_factory
 
     def run(
         self,
@@ -142,12 +167,24 @@ class BulkRunner:
         outcomes: list[ItemOutcome | None] = [None] * total
         counts = {s: 0 for s in ItemStatus}
         lock = threading.Lock()
+        breaker = self.breaker_factory()
+        tripped: list[bool] = []  # becomes non-empty once the circuit's opening has been logged
 
         def work(index: int) -> None:
-            outcome = self._attempt(items[index], fn, key)
+            if breaker.is_open:
+                # The platform is unreachable or refused the key: this item is left for a retry of the task.
+                outcome = ItemOutcome(key=key(items[index]), status=ItemStatus.NOT_ATTEMPTED)
+            else:
+                outcome = self._attempt(items[index], fn, key, breaker)
             with lock:
                 outcomes[index] = outcome
                 counts[outcome.status] += 1
+                first_trip = breaker.is_open and not tripped
+                if first_trip:
+                    tripped.append(True)
+            if first_trip and breaker.trip_info is not None:
+                why = breaker.trip_info.describe()
+                self.log.warning("%s: %s; items not started are left for a retry", operation, why)
 
         # A fixed set of workers takes the next index from a shared counter, rather than one future per
         # item: waiting on 5,000 futures (FIRST_COMPLETED) after every completion cost O(n) per item, O(n^2)
@@ -190,21 +227,30 @@ class BulkRunner:
                     fut.result()  # surfaces only our own bugs
                 if pending:
                     progress()
-        return self._summarize(operation, total, [o for o in outcomes if o is not None], counts, started)
+        final = [o for o in outcomes if o is not None]
+        return self._summarize(operation, total, final, counts, started, breaker)
 
-    def _attempt(self, item: T, fn: Callable[[T], ItemResult[Any]], key: Callable[[T], str]) -> ItemOutcome:
+    def _attempt(
+        self, item: T, fn: Callable[[T], ItemResult[Any]], key: Callable[[T], str], breaker: CircuitBreaker
+    ) -> ItemOutcome:
         """One item's outcome, after another pass when its first failure was transient."""
         recorder = RetryRecorder()
         outcome: ItemOutcome | None = None
         for attempt in range(1, self.item_attempts + 1):
-            with recording_retries(recorder):
+            with recording_retries(recorder), guarded_by(breaker):
                 try:
                     res = fn(item)
                     outcome = ItemOutcome(key=key(item), status=res.status, result=res.result)
                     break
                 except Exception as exc:
+                    if isinstance(exc, LmsCircuitOpenError) and outcome is not None:
+                        break  # keep the first pass's own reason: this pass was refused by the circuit
                     outcome = ItemOutcome(key=key(item), status=ItemStatus.FAILED, error=_item_error(exc))
-                    if attempt < self.item_attempts and _worth_another_pass(exc):
+                    if isinstance(exc, LmsCircuitOpenError) and not recorder.requests:
+                        outcome.status, outcome.error = ItemStatus.NOT_ATTEMPTED, None  # nothing was sent for it
+                    if isinstance(exc, LmsError) and exc.opened_circuit:
+                        outcome.error = f"{outcome.error}{_OPENER}"
+                    if attempt < self.item_attempts and not breaker.is_open and _worth_another_pass(exc):
                         recorder.record("item")
                         continue
                     break
@@ -213,13 +259,23 @@ class BulkRunner:
         return outcome
 
     def _summarize(
-        self, operation: str, total: int, final: list[ItemOutcome], counts: dict[ItemStatus, int], started: float
+        self,
+        operation: str,
+        total: int,
+        final: list[ItemOutcome],
+        counts: dict[ItemStatus, int],
+        started: float,
+        breaker: CircuitBreaker,
     ) -> BulkSummary:
         """The run's summary, logged with its first failures."""
         retries: dict[str, int] = {}
+        not_attempted = counts[ItemStatus.NOT_ATTEMPTED]
         for o in final:
             for reason, n in o.retries.items():
                 retries[reason] = retries.get(reason, 0) + n
+            if o.error and o.error.endswith(_OPENER):
+                o.error += f": {not_attempted} {_OPENED_MARK}"
+        trip = breaker.trip_info
         summary = BulkSummary(
             operation=operation,
             total=total,
@@ -229,6 +285,8 @@ class BulkRunner:
             retries=retries,
             duration_seconds=round(time.monotonic() - started, 3),
             items=final,
+            not_attempted=not_attempted,
+            circuit=trip.describe() if trip is not None else None,
         )
         self.log.info("%s", summary.describe())
         for failure in summary.failures()[:20]:

@@ -9,6 +9,7 @@ behave the same; the async side serves deferrable triggers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import functools
@@ -25,14 +26,25 @@ from typing import Any, TypeVar
 import httpx
 import tenacity
 
+from airflow_provider_lms.http.breaker import CircuitBreaker, current_breaker
 from airflow_provider_lms.http.config import ClientSettings
+from airflow_provider_lms.http.deadline import (
+    AnswerTooLarge,
+    DeadlinePassed,
+    aread_limited,
+    deadline_transport,
+    read_limited,
+    request_deadline,
+)
 from airflow_provider_lms.http.errors import (
     LmsError,
     LmsRateLimitedError,
+    LmsResponseTooLargeError,
     LmsServerError,
     LmsTransportError,
     error_class_for_status,
 )
+from airflow_provider_lms.http.failures import parse_reason, transport_kind
 from airflow_provider_lms.http.ratelimit import SlidingWindowLimiter, limiter_for
 
 __all__ = [
@@ -41,6 +53,7 @@ __all__ = [
     "PlatformError",
     "RetryRecorder",
     "parse_retry_after",
+    "quiet_retries",
     "recording_retries",
 ]
 
@@ -90,12 +103,19 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 class RetryRecorder:
     """Counts the retries made while it is active, by reason (e.g. ``"429"``, ``"503"``, ``"transport"``).
 
-    The bulk runner activates one per item, so that its summary can say what was retried.
+    The bulk runner activates one per item, so that its summary can say what was retried, and whether
+    the item sent any request at all (``requests``: an item the circuit stopped before it sent one was
+    not attempted).
     """
 
     def __init__(self) -> None:
         self.reasons: dict[str, int] = {}
+        self.requests = 0
         self._lock = threading.Lock()
+
+    def note_request(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def record(self, reason: str) -> None:
         with self._lock:
@@ -121,6 +141,20 @@ class recording_retries:
 
     def __exit__(self, *exc: object) -> None:
         _recorder.reset(self._token)
+
+
+_quiet: ContextVar[bool] = ContextVar("lms_quiet_retries", default=False)
+
+
+@contextlib.contextmanager
+def quiet_retries() -> Iterator[None]:
+    """Log the client's retries at DEBUG inside the block: a wait that reports its outages itself
+    (once when one starts, once when it ends) would otherwise repeat them on every poll."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 def _retry_reason(exc: BaseException) -> str:
@@ -172,7 +206,8 @@ class LmsHttpClient:
     :param auth: an ``httpx.Auth`` that adds the credentials.
     :param headers: headers sent with every request (e.g. ``Accept``).
     :param error_parser: turns the platform's error answer into a :class:`PlatformError`.
-    :param limiter_key: requests of clients with the same key share one rate limit (use the conn id).
+    :param limiter_key: requests of clients with the same key share one rate limit (use the conn id); it is
+        also the key of this connection's circuit in a bulk run's breaker.
     :param transport: an httpx transport for the sync client (tests may inject one).
     :param async_transport: an httpx transport for the async client.
     """
@@ -213,6 +248,10 @@ class LmsHttpClient:
         self._cookies = http.cookiejar.CookieJar()
         self._aclient: httpx.AsyncClient | None = None
         self.limiter: SlidingWindowLimiter | None = None
+        #: The key of this connection's circuit in a bulk run's breaker (``http/breaker.py``).
+        self.circuit_key = limiter_key or settings.base_url
+        port = f":{self.base_url.port}" if self.base_url.port else ""
+        self._where = f"{self.base_url.host}{port}"
         if settings.rate_limit_requests:
             self.limiter = limiter_for(
                 limiter_key or settings.base_url, settings.rate_limit_requests, settings.rate_limit_period
@@ -236,9 +275,11 @@ class LmsHttpClient:
         """Pool ``index``'s client, created on first use (call with ``self._slots`` held)."""
         client = self._clients[index]
         if client is None:
-            client = self._clients[index] = httpx.Client(
-                transport=self._transport, cookies=self._cookies, **self._client_kwargs(self._pool_sizes[index])
-            )
+            kwargs = self._client_kwargs(self._pool_sizes[index])
+            # Our own transport (httpx's, with the request deadline in its network backend) unless a test
+            # injected one; it gets the pool size and TLS settings the client would have given its own.
+            transport = self._transport or deadline_transport(verify=kwargs["verify"], limits=kwargs["limits"])
+            client = self._clients[index] = httpx.Client(transport=transport, cookies=self._cookies, **kwargs)
         return client
 
     @contextlib.contextmanager
@@ -308,13 +349,16 @@ class LmsHttpClient:
 
     # -- retry policy -------------------------------------------------------------------------------
     def _is_retryable(self, exc: BaseException, idempotent: bool) -> bool:
+        if isinstance(exc, LmsError) and exc.opened_circuit:
+            return False  # the run's circuit is open: nothing more is sent
         if isinstance(exc, LmsRateLimitedError):
             # Safe even for creates: a 429 means the platform refused the request without acting on it.
             return True
         if isinstance(exc, LmsTransportError):
             # A request that never left (connect error) cannot have been carried out; one that did
-            # may have been, so only an idempotent request is sent again blindly.
-            return (not exc.sent) or idempotent
+            # may have been, so only an idempotent request is sent again blindly. An answer over the size
+            # limit is never fetched again: it would be as large the next time.
+            return exc.retryable and ((not exc.sent) or idempotent)
         if isinstance(exc, LmsServerError):
             # 500 too: a read or an absolute update that failed can be asked again; a create is not resent
             # here (create_once looks first).
@@ -340,7 +384,8 @@ class LmsHttpClient:
             recorder = _recorder.get()
             if recorder is not None:
                 recorder.record(reason)
-            log.info(
+            log.log(
+                logging.DEBUG if _quiet.get() else logging.INFO,
                 "%s %s %s failed (%s); retry %d/%d in %.2fs",
                 self.platform,
                 method,
@@ -353,23 +398,55 @@ class LmsHttpClient:
 
         return hook
 
-    def _retrying_kwargs(self, method: str, path: str, idempotent: bool) -> dict[str, Any]:
-        return {
+    def _retrying_kwargs(
+        self, method: str, path: str, idempotent: bool, breaker: CircuitBreaker | None, *, for_async: bool = False
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
             "retry": tenacity.retry_if_exception(lambda e: self._is_retryable(e, idempotent)),
             "wait": self._wait,
             "stop": self._stop,
             "before_sleep": self._before_sleep(method, path),
             "reraise": True,
         }
+        if breaker is not None:
+            # A backoff ends early when the run's circuit opens: the next attempt is then refused at once.
+            kwargs["sleep"] = breaker.asleep if for_async else breaker.sleep
+        return kwargs
 
     # -- one attempt ----------------------------------------------------------------------------------
-    def _transport_error(self, exc: httpx.HTTPError, method: str, path: str) -> LmsTransportError:
+    def _transport_error(
+        self, exc: BaseException, method: str, path: str, deadline: float | None = None
+    ) -> LmsTransportError:
+        """The :class:`LmsTransportError` for an httpx failure, or for the deadline or size limit."""
+        where: dict[str, Any] = {"platform": self.platform, "method": method, "path": path}
+        if isinstance(exc, AnswerTooLarge):
+            limit = self.settings.max_response_bytes
+            return LmsResponseTooLargeError(
+                f"answer larger than the {limit}-byte limit (connection extra max_response_bytes); reading stopped",
+                limit=limit,
+                **where,
+            )
+        # A request that never got a connection certainly was not carried out (safe to send again).
         sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        late = deadline is not None and time.monotonic() >= deadline - 0.05
+        if isinstance(exc, DeadlinePassed | asyncio.TimeoutError) or (isinstance(exc, httpx.TimeoutException) and late):
+            return LmsTransportError(
+                f"no complete answer within the {self.settings.request_deadline:g}s request deadline",
+                sent=sent,
+                kind="timeout",
+                **where,
+            )
+        assert isinstance(exc, httpx.HTTPError)
+        kind = transport_kind(exc)
         if isinstance(exc, httpx.TimeoutException):
             what = f"timed out ({type(exc).__name__})"
+        elif kind == "dns":
+            what = f"the host name {self.base_url.host!r} does not resolve"
         else:
             what = f"connection failed ({type(exc).__name__})"
-        return LmsTransportError(what, sent=sent, platform=self.platform, method=method, path=path)
+        if isinstance(exc, httpx.PoolTimeout):
+            kind = "other"  # our own pool was busy: says nothing about the platform
+        return LmsTransportError(what, sent=sent, kind=kind, **where)
 
     def raise_for_response(self, response: httpx.Response, method: str, path: str) -> None:
         """Raise the mapped :class:`LmsError` for an error status; do nothing for 1xx-3xx."""
@@ -408,21 +485,70 @@ class LmsHttpClient:
             raise
         except ValueError as exc:
             # A truncated or non-JSON body: the request may have been carried out, so this is
-            # treated like a dropped connection (retried only when idempotent).
+            # treated like a dropped connection (retried only when idempotent). The parser's reason is
+            # kept (on one line, truncated), so that a reader can tell a maintenance page from a bug.
             raise LmsTransportError(
-                f"malformed answer ({type(exc).__name__})",
+                f"malformed answer: {parse_reason(exc)}",
+                kind="malformed",
                 status=response.status_code,
                 platform=self.platform,
                 method=method,
                 path=path,
             ) from None
 
-    def _plan(self, method: str, path: str, idempotent: bool | None) -> tuple[str, httpx.URL, dict[str, Any]]:
-        """The method, absolute URL and tenacity settings of one logical request (sync or async)."""
+    def _plan(
+        self, method: str, path: str, idempotent: bool | None, *, for_async: bool = False
+    ) -> tuple[str, httpx.URL, dict[str, Any], CircuitBreaker | None]:
+        """The method, absolute URL, tenacity settings and breaker of one logical request (sync or async)."""
         method = method.upper()
         url = self.url(path)
         idem = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        return method, url, self._retrying_kwargs(method, url.path, idem)
+        breaker = current_breaker()
+        return method, url, self._retrying_kwargs(method, url.path, idem, breaker, for_async=for_async), breaker
+
+    def _before_send(self, breaker: CircuitBreaker | None) -> None:
+        """Refuse at once when the run's circuit is open; count the item's request."""
+        if breaker is not None:
+            breaker.check(self.circuit_key, platform=self.platform)
+        recorder = _recorder.get()
+        if recorder is not None:
+            recorder.note_request()
+
+    def _record(self, breaker: CircuitBreaker | None, error: BaseException | None) -> None:
+        if breaker is not None:
+            breaker.record(self.circuit_key, self._where, error, threshold=self.settings.circuit_failures)
+
+    def _send_sync(self, method: str, url: httpx.URL, send: dict[str, Any]) -> httpx.Response:
+        """One attempt: send, then read the body within the deadline and the size limit."""
+        with request_deadline(self.settings.request_deadline) as deadline:
+            try:
+                with self._borrow_sync_client() as client:
+                    response = client.send(client.build_request(method, url, **send), stream=True)
+                    try:
+                        read_limited(response, self.settings.max_response_bytes, deadline)
+                    finally:
+                        response.close()
+            except (httpx.HTTPError, AnswerTooLarge, DeadlinePassed) as exc:
+                raise self._transport_error(exc, method, url.path, deadline) from None
+        return response
+
+    async def _send_async(self, method: str, url: httpx.URL, send: dict[str, Any]) -> httpx.Response:
+        """The async twin of :meth:`_send_sync`; the deadline is a timeout around the whole exchange."""
+        client = self.async_client
+
+        async def exchange() -> httpx.Response:
+            response = await client.send(client.build_request(method, url, **send), stream=True)
+            try:
+                await aread_limited(response, self.settings.max_response_bytes)
+            finally:
+                await response.aclose()
+            return response
+
+        try:
+            # wait_for rather than asyncio.timeout: the provider supports Python 3.10.
+            return await asyncio.wait_for(exchange(), self.settings.request_deadline)
+        except (httpx.HTTPError, AnswerTooLarge, asyncio.TimeoutError) as exc:
+            raise self._transport_error(exc, method, url.path) from None
 
     # -- public request API ---------------------------------------------------------------------------
     def request(
@@ -445,18 +571,21 @@ class LmsHttpClient:
         :param parse: turns the response into the result; a ``ValueError`` from it counts as a
             malformed answer (a transport error), so idempotent requests are retried on it.
         """
-        method, url, retrying = self._plan(method, path, idempotent)
+        method, url, retrying, breaker = self._plan(method, path, idempotent)
         send = {"params": params, "json": json, "data": data, "content": content, "headers": headers}
         for attempt in tenacity.Retrying(**retrying):
             with attempt:
-                if self.limiter is not None:
-                    self.limiter.acquire()
+                # The circuit is checked before the rate limit: a run that has stopped spends none of it.
+                self._before_send(breaker)
+                if self.limiter is not None and self.limiter.acquire() and breaker is not None:
+                    breaker.check(self.circuit_key, platform=self.platform)  # it may have opened meanwhile
                 try:
-                    with self._borrow_sync_client() as client:
-                        response = client.request(method, url, **send)
-                except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, method, url.path) from None
-                return self._finish(response, method, url.path, parse)
+                    result = self._finish(self._send_sync(method, url, send), method, url.path, parse)
+                except LmsError as exc:
+                    self._record(breaker, exc)
+                    raise
+                self._record(breaker, None)
+                return result
         raise AssertionError("unreachable")  # pragma: no cover - tenacity re-raises
 
     async def arequest(
@@ -473,17 +602,20 @@ class LmsHttpClient:
         parse: Callable[[httpx.Response], Any] | None = None,
     ) -> Any:
         """The async twin of :meth:`request`, with the same retry policy."""
-        method, url, retrying = self._plan(method, path, idempotent)
+        method, url, retrying, breaker = self._plan(method, path, idempotent, for_async=True)
         send = {"params": params, "json": json, "data": data, "content": content, "headers": headers}
         async for attempt in tenacity.AsyncRetrying(**retrying):
             with attempt:
-                if self.limiter is not None:
-                    await self.limiter.aacquire()
+                self._before_send(breaker)
+                if self.limiter is not None and await self.limiter.aacquire() and breaker is not None:
+                    breaker.check(self.circuit_key, platform=self.platform)
                 try:
-                    response = await self.async_client.request(method, url, **send)
-                except httpx.HTTPError as exc:
-                    raise self._transport_error(exc, method, url.path) from None
-                return self._finish(response, method, url.path, parse)
+                    result = self._finish(await self._send_async(method, url, send), method, url.path, parse)
+                except LmsError as exc:
+                    self._record(breaker, exc)
+                    raise
+                self._record(breaker, None)
+                return result
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- pagination ---------------------------------------------------------------------------------------

@@ -46,6 +46,12 @@ class ClientSettings(BaseModel):
         switches the client-side limit off.
     :param max_connections: size of the connection pool.
     :param verify_ssl: verify TLS certificates (keep on outside tests).
+    :param request_deadline: the most seconds one attempt of a request may take in all (connect, send, the
+        whole answer), however the bytes trickle in; ``timeout`` bounds each single read (default 120).
+    :param max_response_bytes: the largest answer read, in bytes after decompression; reading stops there
+        with :class:`~airflow_provider_lms.http.errors.LmsResponseTooLargeError` (default 20 MiB).
+    :param circuit_failures: in a bulk run, this many connection failures in a row (refused, unresolvable,
+        timed out) open the run's circuit: the items not tried yet are marked ``not_attempted`` (default 5).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -61,6 +67,14 @@ class ClientSettings(BaseModel):
     rate_limit_period: float = Field(1.0, gt=0, le=86400)
     max_connections: int = Field(32, ge=1, le=1000)
     verify_ssl: bool = True
+    # ASSUMPTION: no platform documents how long an answer may take or how large it may be; 120 s and
+    # 20 MiB are far above any answer the documented endpoints give (a page of records, one SOAP result)
+    # and low enough that a hung or hostile answer ends. Both are connection extras.
+    request_deadline: float = Field(120.0, gt=0, le=3600)
+    max_response_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=2**31)
+    # ASSUMPTION: five consecutive connection failures with no answer in between is an outage, not a blip
+    # (the fault storms see at most two in a row at 30 % faults); configurable per connection.
+    circuit_failures: int = Field(5, ge=1, le=1000)
 
     @field_validator("base_url")
     @classmethod

@@ -12,16 +12,19 @@ from typing import Any
 __all__ = [
     "LmsAuthenticationError",
     "LmsCapabilityError",
+    "LmsCircuitOpenError",
     "LmsConflictError",
     "LmsError",
     "LmsInputError",
     "LmsNotFoundError",
     "LmsPermissionError",
     "LmsRateLimitedError",
+    "LmsResponseTooLargeError",
     "LmsServerError",
     "LmsTransportError",
     "LmsValidationError",
     "error_class_for_status",
+    "may_heal",
 ]
 
 
@@ -37,6 +40,9 @@ class LmsError(Exception):
     :param path: the URL path of the failed call (never the query string, which may hold a key).
     :param field_errors: the platform's per-field validation messages.
     """
+
+    #: Set by the circuit breaker on the one error that opened a bulk run's circuit (see ``http/breaker.py``).
+    opened_circuit: bool = False
 
     def __init__(
         self,
@@ -158,15 +164,49 @@ class LmsTransportError(LmsError):
 
     :param sent: False when the request certainly never reached the platform (connect errors), so
         even a request that creates something can be sent again.
+    :param kind: what went wrong, for the circuit breaker and for waits: ``"refused"`` (no connection),
+        ``"dns"`` (the host name does not exist), ``"timeout"`` (a connect, read or write timeout, or the
+        request's total deadline), ``"dropped"`` (the connection broke mid-exchange), ``"malformed"`` (an
+        answer the parser could not read), ``"too_large"``, or ``"other"``.
     """
 
-    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, sent: bool = True, kind: str = "other", **kwargs: Any) -> None:
         self.sent = sent
+        self.kind = kind
         super().__init__(message, **kwargs)
 
     @property
     def retryable(self) -> bool:
         return True
+
+
+class LmsResponseTooLargeError(LmsTransportError):
+    """The answer was larger than the connection's ``max_response_bytes``; reading stopped at the limit.
+
+    Never retried: the same request would bring the same answer (and download it again).
+
+    :param limit: the limit in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(message, kind="too_large", **kwargs)
+
+    @property
+    def retryable(self) -> bool:
+        return False
+
+
+class LmsCircuitOpenError(LmsError):
+    """A bulk run's circuit is open: the platform is unreachable or refuses the credentials, so this
+    request was not sent. The items not tried are redone by a retry of the task.
+
+    :param trip: what opened the circuit, one readable line.
+    """
+
+    def __init__(self, trip: str, **kwargs: Any) -> None:
+        self.trip = trip
+        super().__init__(f"not sent: {trip}", **kwargs)
 
 
 _BY_STATUS: dict[int, type[LmsError]] = {
@@ -188,3 +228,19 @@ def error_class_for_status(status: int) -> type[LmsError]:
     if status >= 500:
         return LmsServerError
     return LmsError
+
+
+#: Transport failures that waiting does not fix: a host name that does not exist.
+_DNS_FINAL_KINDS = frozenset({"dns"})
+
+
+def may_heal(exc: BaseException) -> bool:
+    """Whether waiting may fix ``exc``: the rule sensors and triggers ride out outages by.
+
+    Heals: refused connections, timeouts, dropped connections, malformed answers (a maintenance page),
+    5xx and 429. Does not heal: 401, 403, 404, other 4xx, a host name that does not resolve, an answer over
+    the size limit, bad input, a capability the platform lacks.
+    """
+    if isinstance(exc, LmsTransportError):
+        return exc.retryable and exc.kind not in _DNS_FINAL_KINDS
+    return isinstance(exc, LmsRateLimitedError | LmsServerError)

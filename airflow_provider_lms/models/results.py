@@ -1,7 +1,8 @@
 """What a hook's item action returns: the outcome a bulk run records for one item.
 
 These are the hooks' result types, so they live with the models rather than in the HTTP core: a hook
-says ``done`` or ``already_done``; :class:`~airflow_provider_lms.http.bulk.BulkRunner` adds ``failed``.
+says ``done`` or ``already_done``; :class:`~airflow_provider_lms.http.bulk.BulkRunner` adds ``failed`` and
+``not_attempted``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ T = TypeVar("T")
 
 
 class ItemStatus(str, Enum):
-    """How one item of a bulk run ended."""
+    """How one item of a bulk run ended.
+
+    ``not_attempted``: the run's circuit opened (the platform was unreachable or refused the key) before
+    this item sent a request; nothing happened to it, and a retry of the task does it.
+    """
 
     DONE = "done"
     ALREADY_DONE = "already_done"
     FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
 
 
 class ItemResult(BaseModel, Generic[T]):

@@ -135,11 +135,15 @@ class LmsBulkOperator(BaseOperator):
         ti = context["ti"]
         for key, value in extra_xcoms.items():
             ti.xcom_push(key=key, value=value)
-        if summary.failed and self.fail_on_item_error:
+        # Items never tried (the circuit opened: platform down, key revoked) fail the task even when item
+        # errors may be carried on past, because only a retry of the task will ever try them.
+        if (summary.failed and self.fail_on_item_error) or summary.not_attempted:
             ti.xcom_push(key="summary", value=result)
-            first = summary.failures()[0]
+            failures = summary.failures()
+            first = f" (first: {failures[0].key}: {failures[0].error})" if failures else ""
+            untried = f", {summary.not_attempted} not attempted" if summary.not_attempted else ""
             raise AirflowException(
-                f"{summary.failed} of {summary.total} items failed (first: {first.key}: {first.error}). "
+                f"{summary.failed} of {summary.total} items failed{untried}{first}. "
                 "Every outcome is in the XCom 'summary'; a retry redoes only the items not done."
             )
         return result

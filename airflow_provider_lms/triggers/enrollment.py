@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_lms.hooks.base import EnrollmentRef
+from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.registry import aget_lms_hook
-from airflow_provider_lms.http.errors import LmsError
-from airflow_provider_lms.models.state import completion_verdict
+from airflow_provider_lms.http.client import quiet_retries
+from airflow_provider_lms.http.errors import LmsError, LmsTransportError
+from airflow_provider_lms.models.state import NormalizedEnrollment, completion_verdict
+from airflow_provider_lms.triggers import outage
 
 __all__ = ["EnrollmentCompletedTrigger"]
 
@@ -22,6 +23,11 @@ class EnrollmentCompletedTrigger(BaseTrigger):
 
     It yields exactly one event: ``status`` is ``success`` (with the normalized enrollment),
     ``failed`` (canceled, expired, or not passed when a pass was required), ``timeout`` or ``error``.
+
+    A platform outage is ridden out up to ``end_time`` (see :mod:`airflow_provider_lms.triggers.outage`):
+    refused connections, timeouts, 5xx and 429 are waited out with backoff and logged once when the outage
+    starts and once when it ends; 401, 403, 404 and a host name that does not resolve end the wait at once
+    with an ``error`` event. An outage still going at ``end_time`` ends it with ``timeout``, naming the outage.
 
     :param lms_conn_id: the platform connection.
     :param enrollment: the enrollment reference as ``{"enrollment_id", "learner_id", "course_id"}``.
@@ -63,31 +69,58 @@ class EnrollmentCompletedTrigger(BaseTrigger):
             },
         )
 
+    async def _poll(self, hook: LmsHook, ref: EnrollmentRef) -> NormalizedEnrollment:
+        """One read of the enrollment, bounded by ``end_time`` (a hung platform must not outlive the wait)."""
+        with quiet_retries():
+            if self.end_time is None:
+                return await hook.aget_enrollment_state(ref)
+            left = max(0.1, self.end_time - outage.now())
+            return await asyncio.wait_for(hook.aget_enrollment_state(ref), left)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = None
         try:
             ref = EnrollmentRef(**self.enrollment)
             hook = await aget_lms_hook(self.lms_conn_id)
+            watch = outage.OutageWatch(self.log, f"{ref!r} on {hook.platform}", self.poll_interval)
+            last_reason = None
             while True:
-                enrollment = await hook.aget_enrollment_state(ref)
-                verdict, reason = completion_verdict(
-                    enrollment, require_passed=self.require_passed, completed_since=self.completed_since
-                )
-                self.log.info("%s", reason)
-                if verdict != "wait":
-                    status = "success" if verdict == "done" else "failed"
-                    payload = {"status": status, "message": reason, "enrollment": enrollment.model_dump(mode="json")}
-                    yield TriggerEvent(payload)
-                    return
-                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
-                    yield TriggerEvent({"status": "timeout", "message": f"gave up waiting: {reason}"})
-                    return
-                await asyncio.sleep(self.poll_interval)
+                try:
+                    enrollment = await self._poll(hook, ref)
+                except (LmsError, asyncio.TimeoutError) as exc:
+                    if isinstance(exc, LmsError) and not watch.heals(exc):
+                        raise
+                    delay = watch.failed(exc if isinstance(exc, LmsError) else _deadline_error(hook))
+                else:
+                    watch.recovered()
+                    verdict, reason = completion_verdict(
+                        enrollment, require_passed=self.require_passed, completed_since=self.completed_since
+                    )
+                    if reason != last_reason:  # a state change, not every poll
+                        self.log.info("%s", reason)
+                        last_reason = reason
+                    if verdict != "wait":
+                        status = "success" if verdict == "done" else "failed"
+                        dump = enrollment.model_dump(mode="json")
+                        yield TriggerEvent({"status": status, "message": reason, "enrollment": dump})
+                        return
+                    delay = self.poll_interval
+                if self.end_time is not None and outage.now() + delay > self.end_time:
+                    if watch.since is None or outage.now() >= self.end_time:
+                        why = watch.describe() or last_reason
+                        yield TriggerEvent({"status": "timeout", "message": f"gave up waiting: {why}"})
+                        return
+                    delay = max(0.0, self.end_time - outage.now())  # one last try at the very end
+                await outage.pause(delay)
         except LmsError as exc:
-            # The core has already retried; report instead of crashing the triggerer.
+            # Cannot heal (or bad input): report instead of crashing the triggerer.
             yield TriggerEvent({"status": "error", "message": str(exc)})
         except Exception as exc:
             yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
         finally:
             if hook is not None:
                 await hook.aclose()
+
+
+def _deadline_error(hook: LmsHook) -> LmsError:
+    return LmsTransportError("no answer before the wait's end", kind="timeout", platform=hook.platform)

@@ -22,8 +22,10 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_lms.hooks.eduframe import EduframeHook
+from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsError, LmsInputError
 from airflow_provider_lms.models.eduframe import EduframeEnrollment
+from airflow_provider_lms.triggers.outage import OutageWatch
 
 __all__ = ["EduframeCompletedEnrollmentsTrigger"]
 
@@ -56,7 +58,9 @@ class EduframeCompletedEnrollmentsTrigger(BaseEventTrigger):
 
     Event payload: ``{"platform": "eduframe", "event": "enrollment.completed", "enrollment_id",
     "student_id", "planned_course_id", "graduation_state", "updated_at", "enrollment"}`` (the normalized
-    enrollment), or ``{"status": "error", "message"}`` when Eduframe keeps failing.
+    enrollment), or ``{"status": "error", "message"}`` when the watch cannot go on. An Eduframe outage is
+    waited out, backing off, and logged once when it starts and once when it ends; what cannot heal (a bad
+    setting, 401, 403, 404, a host name that does not resolve) ends the watch with that one error event.
 
     :param lms_conn_id: the Eduframe connection.
     :param poll_interval: seconds between polls.
@@ -112,17 +116,21 @@ class EduframeCompletedEnrollmentsTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = EduframeHook(self.lms_conn_id)
+        watch = OutageWatch(self.log, "watching Eduframe completions", self.poll_interval)
         try:
             while True:
+                delay = self.poll_interval
                 try:
-                    completions = await self.poll(hook)
-                except LmsInputError as exc:
-                    # A bad setting (a planned course id that is no id) cannot heal: end with one error event.
-                    yield TriggerEvent({"status": "error", "message": str(exc)})
-                    return
+                    with quiet_retries():
+                        completions = await self.poll(hook)
+                    watch.recovered()
                 except LmsError as exc:
-                    # The core has already retried; say so and try again next poll rather than die.
-                    self.log.warning("polling Eduframe enrollments failed: %s", exc)
+                    if isinstance(exc, LmsInputError) or not watch.heals(exc):
+                        # A bad setting (a planned course id that is no id), a refused key: cannot heal.
+                        yield TriggerEvent({"status": "error", "message": str(exc)})
+                        return
+                    # The core has already retried; wait the outage out, logged once, rather than die.
+                    delay = watch.failed(exc)
                     completions = []
                 for enrollment in completions:
                     self.log.info("enrollment %s completed (%s)", enrollment.id, enrollment.graduation_state)
@@ -138,6 +146,6 @@ class EduframeCompletedEnrollmentsTrigger(BaseEventTrigger):
                             "enrollment": enrollment.normalized().model_dump(mode="json"),
                         }
                     )
-                await asyncio.sleep(self.poll_interval)
+                await asyncio.sleep(delay)
         finally:
             await hook.aclose()

@@ -10,7 +10,9 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_lms.hooks.lara import LaraHook
+from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsError
+from airflow_provider_lms.triggers.outage import OutageWatch
 
 __all__ = ["LaraCyclePeriodEndedTrigger"]
 
@@ -35,6 +37,8 @@ class LaraCyclePeriodEndedTrigger(BaseTrigger):
     seconds at a time). On waking it reads the period again: an administrator may have moved its start
     or changed its duration, in which case it sleeps on until the new end. It yields exactly one event:
     ``success`` (with the period and its end), ``failed`` (the period was deleted), ``timeout`` or ``error``.
+    An outage of Lära when it wakes is ridden out up to ``end_time`` (:mod:`airflow_provider_lms.triggers.outage`);
+    401, 403, 404 and a host name that does not resolve end the wait with ``error`` at once.
 
     :param lms_conn_id: the Lära connection.
     :param cycle_id: the cycle (règlement).
@@ -80,6 +84,7 @@ class LaraCyclePeriodEndedTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = LaraHook(self.lms_conn_id)
         end = float(self.period_end)
+        watch = OutageWatch(self.log, f"Lära period {self.cycle_period_id}", 60.0)
         try:
             while True:
                 now = time.time()
@@ -93,7 +98,18 @@ class LaraCyclePeriodEndedTrigger(BaseTrigger):
                     self.log.info("period %s ends in %.0fs; sleeping %.0fs", self.cycle_period_id, end - now, nap)
                     await asyncio.sleep(nap)
                 # Awake: read the period again, it may have been edited while we slept.
-                period = await hook.aget_period(self.cycle_id, self.cycle_period_id)
+                try:
+                    with quiet_retries():
+                        period = await hook.aget_period(self.cycle_id, self.cycle_period_id)
+                except LmsError as exc:
+                    if not watch.heals(exc):
+                        raise
+                    delay = watch.failed(exc)
+                    if self.end_time is not None:
+                        delay = min(delay, max(0.0, self.end_time - time.time()))
+                    await asyncio.sleep(delay)
+                    continue
+                watch.recovered()
                 new_end = hook.period_end(period)
                 if period.is_deleted:
                     yield period_event(hook, period, "failed", f"period {self.cycle_period_id} was deleted")

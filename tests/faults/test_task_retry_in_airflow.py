@@ -193,3 +193,83 @@ def test_an_airflow_task_retry_redoes_only_the_items_not_done(
     FIGURES["airflow task retries (try 2 redid only the failed items)"] += 1
     count_faults(faults)
     FIGURES["items"] += len(learners)
+
+
+CIRCUIT_DAG_ID = "lms_faults_circuit_retry"
+CIRCUIT_CONN_ID = "faults_retry_eduframe"
+#: The seeded Eduframe learners and the flexible First Aid planned course (no capacity limit).
+CIRCUIT_LEARNERS = ["2", "3", "4", "5", "6"]
+CIRCUIT_COURSE = 3
+
+CIRCUIT_DAG_FILE = """
+from datetime import datetime, timedelta
+
+import httpx
+from airflow.sdk import DAG
+
+from airflow_provider_lms.operators import LmsSubscribeOperator
+
+
+def _new_key(context):
+    # Called by Airflow when the task goes up_for_retry: the administrator has put a valid key back
+    # (the sandbox's reset restores its keys; nothing was enrolled in try 1).
+    httpx.post({reset_url!r}, timeout=30).raise_for_status()
+
+
+with DAG({dag_id!r}, schedule=None, start_date=datetime(2026, 1, 1), catchup=False):
+    LmsSubscribeOperator(
+        task_id={task_id!r},
+        lms_conn_id={conn_id!r},
+        course_id={course!r},
+        learner_ids={learners!r},
+        concurrency=2,
+        retries=1,
+        retry_delay=timedelta(seconds=1),
+        on_retry_callback=_new_key,
+    )
+"""
+
+
+def test_a_revoked_key_opens_the_circuit_fails_the_task_and_airflows_retry_completes_it(
+    sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    mount = next(m for m in PLATFORMS if m.name == "eduframe")
+    assert mount.connection_factory is not None
+    conn = mount.connection_factory(sandbox.url)
+    conn["extra"] = {**conn.get("extra", {}), **STORM_EXTRAS}
+    dags = tmp_path_factory.mktemp("circuit-dags")
+    (dags / f"{CIRCUIT_DAG_ID}.py").write_text(
+        textwrap.dedent(CIRCUIT_DAG_FILE).format(
+            reset_url=f"{sandbox.control_url}/reset",
+            dag_id=CIRCUIT_DAG_ID,
+            task_id=TASK_ID,
+            conn_id=CIRCUIT_CONN_ID,
+            course=CIRCUIT_COURSE,
+            learners=CIRCUIT_LEARNERS,
+        )
+    )
+    sandbox.state.eduframe.api_keys.clear()  # the key is revoked before the run starts
+    with AirflowRunner(dags, home=tmp_path_factory.mktemp("circuit-airflow-home")) as airflow:
+        airflow.env[f"AIRFLOW_CONN_{CIRCUIT_CONN_ID.upper()}"] = json.dumps(conn)
+        run = airflow.dags_test(CIRCUIT_DAG_ID, timeout=300)
+        final = airflow.query(
+            "SELECT try_number, state FROM task_instance WHERE dag_id = ? AND task_id = ?", CIRCUIT_DAG_ID, TASK_ID
+        )
+        summary = airflow.xcom_values(CIRCUIT_DAG_ID)[TASK_ID]
+    first_log, second_log = _tries(run.output)
+
+    assert run.succeeded, run.output[-6000:]
+    assert final == [(2, "success")], final
+    # Try 1: the first 401s opened the circuit; the items not started were not attempted; the task failed.
+    assert "refused the credentials" in first_log and "HTTP 401" in first_log, first_log[-4000:]
+    assert "items not attempted" in first_log and "a retry redoes only the items not done" in first_log
+    # Try 2 (Airflow's retry, with a valid key): everything done, nothing left.
+    assert f"{len(CIRCUIT_LEARNERS)} items, {len(CIRCUIT_LEARNERS)} done" in second_log, second_log[-4000:]
+    assert summary["not_attempted"] == 0 and summary["failed"] == 0 and summary["circuit"] is None
+    enrolled = [
+        str(e["student_id"])
+        for e in control(sandbox, "GET", "/eduframe/state").json()["enrollments"]
+        if e["planned_course_id"] == CIRCUIT_COURSE and e["status"] != "canceled"
+    ]
+    assert sorted(enrolled) == sorted(CIRCUIT_LEARNERS)  # each once
+    FIGURES["airflow task retries after an open circuit"] += 1

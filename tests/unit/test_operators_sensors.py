@@ -285,12 +285,32 @@ async def test_trigger_polls_through_the_async_client_until_done(eduframe_conn):
 
 
 @respx.mock
-async def test_trigger_reports_an_error_event_when_the_platform_is_down(eduframe_conn):
+async def test_trigger_rides_out_a_platform_that_is_down_until_its_end_time(eduframe_conn):
+    # A 503 can heal: the trigger waits it out (issue 16) and ends at its own end_time, naming the outage.
     respx.get(f"{U}/enrollments/11").mock(return_value=httpx.Response(503))
-    trigger = EnrollmentCompletedTrigger(eduframe_conn, {"enrollment_id": "11"}, poll_interval=0.01)
+    trigger = EnrollmentCompletedTrigger(
+        eduframe_conn, {"enrollment_id": "11"}, poll_interval=0.01, end_time=time.time() + 1.5
+    )
+    started = time.monotonic()
     events = [e async for e in trigger.run()]
-    assert [e.payload["status"] for e in events] == ["error"]
-    assert "503" in events[0].payload["message"]
+    assert [e.payload["status"] for e in events] == ["timeout"]
+    assert "unavailable" in events[0].payload["message"] and "503" in events[0].payload["message"]
+    assert 1.0 <= time.monotonic() - started < 5
+
+
+@respx.mock
+@pytest.mark.parametrize(("status", "outcome"), [(401, "error"), (403, "error"), (404, "failed")])
+async def test_trigger_ends_at_once_on_an_error_that_cannot_heal(eduframe_conn, status, outcome):
+    # 404: the hook reads it as "not enrolled", which can never complete.
+    route = respx.get(f"{U}/enrollments/11").mock(return_value=httpx.Response(status))
+    trigger = EnrollmentCompletedTrigger(
+        eduframe_conn, {"enrollment_id": "11"}, poll_interval=0.01, end_time=time.time() + 60
+    )
+    started = time.monotonic()
+    events = [e async for e in trigger.run()]
+    assert [e.payload["status"] for e in events] == [outcome]
+    assert outcome == "failed" or str(status) in events[0].payload["message"]
+    assert route.call_count == 1 and time.monotonic() - started < 2
 
 
 @respx.mock
