@@ -78,6 +78,8 @@ class LmsHook(BaseHook, Generic[ConfigT]):
     platform: ClassVar[str] = ""
     #: Names from :data:`CAPABILITIES` this platform supports.
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the platform says pass or fail, not only completion (``EnrollmentCompletedSensor(require_passed=)``).
+    reports_pass: ClassVar[bool] = True
     #: The typed model the connection is parsed into.
     connection_model: ClassVar[type[LmsConnection]] = LmsConnection
     #: Used when the connection gives no base URL.
@@ -241,6 +243,10 @@ class LmsHook(BaseHook, Generic[ConfigT]):
 
     def parse_program_id(self, field: str, value: Any) -> str:
         """Validate a program (certificate) id by this platform's rules."""
+        return validate_id(field, value)
+
+    def parse_group_id(self, field: str, value: Any) -> str:
+        """Validate a learner group's id by this platform's rules."""
         return validate_id(field, value)
 
     def validate_options(self, capability: str, options: dict[str, Any]) -> dict[str, Any]:

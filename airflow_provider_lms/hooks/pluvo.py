@@ -99,6 +99,8 @@ class PluvoHook(PluvoApi):
     capabilities: ClassVar[frozenset[str]] = frozenset(
         {"ensure_learners", "subscribe", "subscribe_groups", "unsubscribe", "enrollment_status", "award_certificate"}
     )
+    # portfolioReport gives progress, score and a completion date, never a verdict.
+    reports_pass: ClassVar[bool] = False
 
     def __init__(self, lms_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(lms_conn_id, **kwargs)

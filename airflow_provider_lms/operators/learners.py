@@ -21,18 +21,22 @@ class LmsEnsureLearnersOperator(LmsBulkOperator):
     input order, are also pushed as XCom ``learner_ids`` (use ``task.output["learner_ids"]``).
 
     :param lms_conn_id: the platform connection.
-    :param learners: a list of ``{"email", "first_name", "last_name"}``.
+    :param learners: a list of ``{"email", "first_name", "last_name"}``, optionally with ``external_id`` (your
+        own id for the learner, e.g. an HR employee number; Pluvo keeps it as the user's ``ref``).
+    :param platform_options: platform-specific options (Pluvo: ``send_invite``, default false, because Pluvo
+        mails an invitation by default).
     :param concurrency: how many learners are handled at once.
     :param fail_on_item_error: fail the task when any learner failed.
     """
 
-    template_fields: Sequence[str] = ("lms_conn_id", "learners")
+    template_fields: Sequence[str] = ("lms_conn_id", "learners", "platform_options")
     capability = "ensure_learners"
     operation = "ensure_learners"
 
-    def __init__(self, *, learners: Any, **kwargs: Any) -> None:
+    def __init__(self, *, learners: Any, platform_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.learners = learners
+        self.platform_options = platform_options
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
@@ -41,6 +45,7 @@ class LmsEnsureLearnersOperator(LmsBulkOperator):
         # different names is refused (which name would the learner get?).
         specs, merged = dedupe_rows("learners", specs, lambda s: s.email, what="e-mail address")
         self.merged.update(merged)
-        summary = self.run_bulk(specs, hook.ensure_learner, key=lambda s: s.email)
+        options = self.checked_options(hook, self.platform_options)
+        summary = self.run_bulk(specs, lambda spec: hook.ensure_learner(spec, **options), key=lambda s: s.email)
         ids = [item.result["learner_id"] for item in summary.items if item.result]
         return self.finish(context, summary, learner_ids=ids)

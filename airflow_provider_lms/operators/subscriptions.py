@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_lms.http.errors import LmsInputError
-from airflow_provider_lms.models.inputs import validate_id
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class LmsSubscribeGroupsOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         course = hook.parse_course_id("course_id", self.course_id)
-        groups = self.parse_ids("group_ids", self.group_ids, validate_id)
+        groups = self.parse_ids("group_ids", self.group_ids, hook.parse_group_id)
         options = self.checked_options(hook, self.platform_options)
         summary = self.run_bulk(groups, lambda g: hook.subscribe_group(course, g, **options), key=str)
         return self.finish(context, summary)

@@ -14,9 +14,11 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
-from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.http.client import quiet_retries
+from airflow_provider_lms.http.errors import LmsError, LmsInputError
 from airflow_provider_lms.models.state import completion_verdict
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
+from airflow_provider_lms.triggers.outage import OutageWatch
 
 try:
     from airflow.sdk.configuration import conf
@@ -36,6 +38,10 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
     at once when the enrollment is canceled or expired (it can never complete), or, with
     ``require_passed``, when it completed without a pass. Works in poke, reschedule and deferrable
     mode; deferred, it holds no worker slot while it waits. Returns the normalized enrollment.
+
+    A platform outage is waited out up to ``timeout``: refused connections, timeouts, 5xx and 429 make a
+    poke answer "not yet" (logged once when the outage starts and once when it ends); 401, 403, 404 and a
+    host name that does not resolve fail the task at once.
 
     :param lms_conn_id: the platform connection.
     :param enrollment_id: the platform's enrollment id.
@@ -75,6 +81,12 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
     def _hook(self) -> LmsHook:
         hook = get_lms_hook(self.lms_conn_id)
         hook.require("enrollment_status")
+        if self.require_passed and not hook.reports_pass:
+            # Such a wait could never end: refuse it before the first poll instead.
+            raise LmsInputError(
+                "require_passed",
+                f"{hook.platform} reports completion only, never a pass or a fail; wait for completion instead",
+            )
         return hook
 
     def _ref(self, hook: LmsHook) -> EnrollmentRef:
@@ -104,18 +116,35 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         hook = self._hook()
         ref = self._ref(hook)
         since = self._since()
+        watch = self._outage(f"{ref!r} on {hook.platform}")
         try:
-            enrollment = hook.get_enrollment_state(ref)
+            with quiet_retries():
+                enrollment = hook.get_enrollment_state(ref)
+        except LmsError as exc:
+            if not watch.heals(exc):
+                raise
+            watch.failed(exc)  # logs the outage's start once; the sensor's timeout bounds the wait
+            return PokeReturnValue(is_done=False)
         finally:
             hook.close()
+        watch.recovered()
         verdict, reason = completion_verdict(enrollment, require_passed=self.require_passed, completed_since=since)
-        self.log.info("%s", reason)
+        if reason != getattr(self, "_last_reason", None):  # a state change, not every poke
+            self.log.info("%s", reason)
+            self._last_reason = reason
         if verdict == "fail":
             raise AirflowException(reason)
         return PokeReturnValue(
             is_done=verdict == "done",
             xcom_value=enrollment.model_dump(mode="json") if verdict == "done" else None,
         )
+
+    def _outage(self, what: str) -> OutageWatch:
+        """The outage tracker of this sensor, kept across pokes (in poke mode they share one process)."""
+        watch = getattr(self, "_outage_watch", None)
+        if watch is None:
+            watch = self._outage_watch = OutageWatch(self.log, what, float(self.poke_interval))
+        return watch
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

@@ -100,6 +100,14 @@ def test_invitations_go_out_only_when_asked(sandbox: SandboxServer, conn: str):
     assert [m["user_id"] for m in state(sandbox)["mails"]] == [U1]
 
 
+def test_an_invitation_goes_out_on_ensure_learners_only_when_asked(sandbox: SandboxServer, conn: str):
+    invited = [{"email": "invited@example.org", "first_name": "In", "last_name": "Vited"}]
+    LmsEnsureLearnersOperator(
+        task_id="e", lms_conn_id=conn, learners=invited, platform_options={"send_invite": True}
+    ).execute(ctx())
+    assert [m["to"] for m in state(sandbox)["mails"]] == ["invited@example.org"]
+
+
 def test_a_group_is_subscribed_through_its_members_once(sandbox: SandboxServer, conn: str):
     op = LmsSubscribeGroupsOperator(task_id="g", lms_conn_id=conn, course_id=T1, group_ids=[G1])
     first = op.execute(ctx())
@@ -146,6 +154,12 @@ def test_bad_input_fails_before_any_request(sandbox: SandboxServer, conn: str):
             "platform_options.target",
         ),
         (LmsAwardCertificateOperator, {"program_id": T1, "learner_ids": [U1]}, "certificate_template_id"),
+        (LmsSubscribeGroupsOperator, {"course_id": T1, "group_ids": ["group-1"]}, r"group_ids\[0\]"),
+        (
+            LmsEnsureLearnersOperator,
+            {"learners": LEARNERS, "platform_options": {"send_invites": True}},
+            "platform_options.send_invites",
+        ),
     ]
     for cls, kwargs, field in cases:
         with pytest.raises(LmsInputError, match=field):
@@ -195,6 +209,14 @@ def test_the_sensor_pokes_reschedules_and_defers_through_a_token_expiry(sandbox:
     for sensor in (poke, reschedule):
         done = sensor.poke(ctx())
         assert done.is_done and done.xcom_value["state"] == "completed"
+
+
+def test_the_sensor_refuses_to_wait_for_a_pass_pluvo_never_reports(sandbox: SandboxServer, conn: str):
+    control(sandbox, "DELETE", "/requests")
+    sensor = EnrollmentCompletedSensor(task_id="x", lms_conn_id=conn, learner_id=U1, course_id=T1, require_passed=True)
+    with pytest.raises(LmsInputError, match="require_passed"):
+        sensor.poke(ctx())
+    assert control(sandbox, "GET", "/requests") == []
 
 
 def test_the_sensor_stops_at_once_for_a_learner_not_in_the_training(conn: str):
