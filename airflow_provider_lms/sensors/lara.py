@@ -13,9 +13,11 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.lara import LaraHook, lara_id
 from airflow_provider_lms.hooks.registry import get_lms_hook
-from airflow_provider_lms.http.errors import LmsCapabilityError
+from airflow_provider_lms.http.client import quiet_retries
+from airflow_provider_lms.http.errors import LmsCapabilityError, LmsError
 from airflow_provider_lms.models.inputs import check_number, parse_moment
 from airflow_provider_lms.triggers.lara import LaraCyclePeriodEndedTrigger
+from airflow_provider_lms.triggers.outage import OutageWatch
 
 try:
     from airflow.sdk.configuration import conf
@@ -136,7 +138,21 @@ class LaraCyclePeriodEndedSensor(BaseSensorOperator):
         return period, end, result, False
 
     def poke(self, context: Context) -> PokeReturnValue:
-        _, _, result, done = self._check(context)
+        # An outage is waited out up to the sensor's timeout, as EnrollmentCompletedSensor does: refused
+        # connections, timeouts, 5xx and 429 answer "not yet" (logged when the outage starts and ends);
+        # what cannot heal (401, 403, 404, an unknown host) fails at once.
+        watch = getattr(self, "_outage_watch", None)
+        if watch is None:
+            watch = self._outage_watch = OutageWatch(self.log, f"Lära cycle {self.cycle_id}", float(self.poke_interval))
+        try:
+            with quiet_retries():
+                _, _, result, done = self._check(context)
+        except LmsError as exc:
+            if not watch.heals(exc):
+                raise
+            watch.failed(exc)
+            return PokeReturnValue(is_done=False)
+        watch.recovered()
         return PokeReturnValue(is_done=done, xcom_value=result if done else None)
 
     def execute(self, context: Context) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airflow_provider_lms.hooks.lara import LaraHook
-from airflow_provider_lms.http.errors import LmsCapabilityError
+from airflow_provider_lms.http.errors import LmsAuthenticationError, LmsCapabilityError
 from airflow_provider_lms.operators.lara import (
     LaraChangeCurrentMemberStatusOperator,
     LaraCycleComplianceOperator,
@@ -258,3 +258,41 @@ async def test_trigger_times_out_and_reports_errors(lara: SandboxServer):
     (error,) = [e async for e in gone.run()]
     event = error.payload
     assert event["status"] == "error" and "missing" in event["message"]
+
+
+def test_the_poking_sensor_rides_out_an_outage_and_logs_it_once(
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+):
+    conn = {**_lara_connection(sandbox.url)}
+    conn["extra"] = {**conn["extra"], "backoff_base": 0.01, "backoff_max": 0.05, "max_retries": 2}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps(conn))
+    sensor = LaraCyclePeriodEndedSensor(
+        task_id="w", lms_conn_id=CONN, cycle_id=S.CYCLE_ID, cycle_period_id=S.DEMO_PERIOD_ID, poke_interval=1
+    )
+    end_period_in(sandbox, -1)
+    # The portal is down: every request answers 503. Polls say "not yet" instead of failing the task.
+    httpx.put(f"{sandbox.control_url}/faults", json={"fault_rate": 1.0, "kinds": ["503"]}).raise_for_status()
+    with caplog.at_level("WARNING"):
+        assert [sensor.poke(ctx()).is_done for _ in range(3)] == [False, False, False]
+        httpx.delete(f"{sandbox.control_url}/faults").raise_for_status()
+        done = sensor.poke(ctx())
+    assert done.is_done and done.xcom_value["cycle_period_id"] == S.DEMO_PERIOD_ID
+    # Airflow's task logger may go to structlog (stdout) or to logging, depending on the version.
+    logged = capsys.readouterr().out + caplog.text
+    assert logged.count("the platform is unavailable") == 1, logged  # once when it starts, not every poll
+    assert logged.count("answers again") == 1
+
+
+def test_the_poking_sensor_fails_at_once_on_a_refused_key(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch):
+    conn = {**_lara_connection(sandbox.url)}
+    conn["extra"] = {
+        **conn["extra"],
+        **{k: "not-the-secret" for k, v in conn["extra"].items() if "secret" in k and isinstance(v, str)},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps(conn))
+    sensor = LaraCyclePeriodEndedSensor(task_id="w", lms_conn_id=CONN, cycle_id=S.CYCLE_ID)
+    with pytest.raises(LmsAuthenticationError, match="HTTP 401"):
+        sensor.poke(ctx())
