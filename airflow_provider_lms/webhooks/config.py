@@ -6,11 +6,13 @@ database, a secrets backend such as Vault, or ``AIRFLOW_CONN_*`` variables), nev
 
 - ``lms_webhook_pluvo``: the Pluvo webhook secret (``X-Signature`` / ``X-Signature-Salt``);
 - ``lms_webhook_anewspring``: the aNewSpring webhook secret (``X-WebHook-Signature``);
-- ``lms_webhook_eduframe``: a random token of our own that the Eduframe webhook URL carries
-  (``/lms-webhooks/eduframe/<token>``) or that a proxy adds as ``X-LMS-Webhook-Token``.
+- ``lms_webhook_eduframe``: a random token of our own, preferably added by a proxy as the
+  ``X-LMS-Webhook-Token`` header (``/lms-webhooks/eduframe``), else carried in the Eduframe webhook URL
+  (``/lms-webhooks/eduframe/<token>``, which proxies in front of Airflow may log).
 
 A platform without its connection is switched off: its endpoint answers 404 and records nothing. Limits
-come from ``airflow.cfg`` section ``[lms_webhooks]`` (or ``AIRFLOW__LMS_WEBHOOKS__*``).
+come from ``airflow.cfg`` section ``[lms_webhooks]`` (or ``AIRFLOW__LMS_WEBHOOKS__*``): ``max_body_bytes``,
+``max_json_depth`` and ``body_read_timeout`` (seconds), read when the API server starts.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ import time
 from collections.abc import Callable
 
 __all__ = [
+    "DEFAULT_BODY_READ_TIMEOUT",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_JSON_DEPTH",
     "PLATFORM_CONN_IDS",
     "AirflowConnectionSecrets",
     "SecretSource",
+    "body_read_timeout",
     "max_body_bytes",
+    "max_json_depth",
 ]
 
 PLATFORM_CONN_IDS: dict[str, str] = {
@@ -34,6 +40,12 @@ PLATFORM_CONN_IDS: dict[str, str] = {
 }
 #: Webhook bodies are small JSON documents; 1 MiB leaves room for long extraFields and file lists.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# ASSUMPTION: no platform documents how deep its payloads nest; the documented ones nest 3 levels, so 64
+# leaves ample room while keeping a hostile body far from Python's recursion limit.
+DEFAULT_MAX_JSON_DEPTH = 64
+# ASSUMPTION: Eduframe and aNewSpring give up on a delivery after 10 seconds (Pluvo documents no timeout),
+# so a body that takes longer to arrive is not theirs; 10 s also bounds how long a dripping client holds a connection.
+DEFAULT_BODY_READ_TIMEOUT = 10.0
 
 #: ``platform -> secret or None``.
 SecretSource = Callable[[str], "str | None"]
@@ -47,6 +59,26 @@ def max_body_bytes() -> int:
         return conf.getint("lms_webhooks", "max_body_bytes", fallback=DEFAULT_MAX_BODY_BYTES)
     except Exception:  # outside an Airflow installation (unit tests of the app)
         return DEFAULT_MAX_BODY_BYTES
+
+
+def max_json_depth() -> int:
+    """``[lms_webhooks] max_json_depth``: the deepest nesting of arrays and objects accepted, default 64."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.getint("lms_webhooks", "max_json_depth", fallback=DEFAULT_MAX_JSON_DEPTH)
+    except Exception:  # outside an Airflow installation (unit tests of the app)
+        return DEFAULT_MAX_JSON_DEPTH
+
+
+def body_read_timeout() -> float:
+    """``[lms_webhooks] body_read_timeout``: seconds allowed for receiving a whole body, default 10."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.getfloat("lms_webhooks", "body_read_timeout", fallback=DEFAULT_BODY_READ_TIMEOUT)
+    except Exception:  # outside an Airflow installation (unit tests of the app)
+        return DEFAULT_BODY_READ_TIMEOUT
 
 
 class AirflowConnectionSecrets:

@@ -5,18 +5,26 @@ Mounted by :mod:`airflow_provider_lms.webhooks.plugin` at ``/lms-webhooks`` in t
 ==========================================  ===============================================================
 ``POST /lms-webhooks/pluvo``                 ``X-Signature`` + ``X-Signature-Salt``; asset ``lms://pluvo/<event>``
 ``POST /lms-webhooks/anewspring``            ``X-WebHook-Signature``; asset ``lms://anewspring/<event>``
-``POST /lms-webhooks/eduframe/<token>``      token in the URL (or ``X-LMS-Webhook-Token`` on
-                                             ``POST /lms-webhooks/eduframe``); asset ``lms://eduframe/<event>``
+``POST /lms-webhooks/eduframe``              token in ``X-LMS-Webhook-Token`` (preferred); asset
+                                             ``lms://eduframe/<event>``
+``POST /lms-webhooks/eduframe/<token>``      token in the URL, for when nothing can add the header
 ``GET /lms-webhooks/health``                 liveness, no secrets
 ==========================================  ===============================================================
 
+Eduframe signs nothing and its webhook settings take only a URL, so the secret is a token of our own.
+The header form is preferred wherever a proxy in front of Airflow can add the header: a URL is copied
+into proxy and load-balancer logs that this app cannot reach. The receiver never logs the token, and
+it replaces the token in the request path (``/eduframe/redacted``) before Airflow's or uvicorn's access log
+reads it.
+
 Every delivery goes through the same steps, cheapest and least trusting first: platform configured (else
-404), a JSON content type when one is declared (else 415), body at most ``max_body_bytes`` (else 413,
-read no further), signature (else 401; the body is not parsed before it is authenticated), JSON object
-(else 400), the platform's event model (else 422), then one asset event per delivery (a replay answers
-200 ``duplicate`` and records nothing). Airflow does not authenticate plugin apps, which is why every
-route checks its own secret. Answers never echo a secret, a header or the body; the work is one small
-database transaction, far inside the platforms' 10-second timeouts.
+404), a JSON content type when one is declared (else 415), body at most ``max_body_bytes`` (else 413, read
+no further; and within ``body_read_timeout`` seconds, else 408), signature (else 401; the body is not parsed
+before it is authenticated), a strict JSON object (no NaN, Infinity, overflowing numbers, duplicate keys or
+nesting deeper than ``max_json_depth``; else 400), the platform's event model (else 422), then one asset
+event per delivery (a replay answers 200 ``duplicate`` and records nothing). Airflow does not authenticate
+plugin apps, which is why every route checks its own secret. Answers never echo a secret, a header or the
+body; the work is one small database transaction, far inside the platforms' 10-second timeouts.
 
 The asset event's ``extra`` is ``{"platform", "event", "delivery_key", "payload"}``, with the body as
 received in ``payload``.
@@ -35,9 +43,18 @@ import anyio
 from fastapi import FastAPI, Request
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_lms.models.pluvo import parse_pluvo_event
-from airflow_provider_lms.webhooks.config import AirflowConnectionSecrets, SecretSource, max_body_bytes
+from airflow_provider_lms.webhooks.bodies import Rejected as _Rejected
+from airflow_provider_lms.webhooks.bodies import read_body, strict_json_object
+from airflow_provider_lms.webhooks.config import (
+    AirflowConnectionSecrets,
+    SecretSource,
+    body_read_timeout,
+    max_body_bytes,
+    max_json_depth,
+)
 from airflow_provider_lms.webhooks.signatures import tokens_match, verify_anewspring, verify_pluvo
 from airflow_provider_lms.webhooks.store import AirflowAssetRecorder, EventRecorder, Outcome
 
@@ -52,12 +69,6 @@ _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 #: whether a retry keeps the first stamp is not documented, so it is left out of the key (two events
 #: equal in everything but ``sentDate`` carry the same information anyway).
 _VOLATILE_FIELDS: dict[str, frozenset[str]] = {"pluvo": frozenset({"sentDate"})}
-
-
-class _Rejected(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        self.status = status
-        self.detail = detail
 
 
 def asset_uri(platform: str, event: str) -> str:
@@ -78,24 +89,6 @@ def delivery_key(platform: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise _Rejected(413, f"body larger than {limit} bytes")
-        except ValueError:
-            raise _Rejected(400, "invalid Content-Length") from None
-    # Chunked bodies carry no length: count while reading and stop at the limit.
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Rejected(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _check_content_type(value: str | None) -> None:
     """Refuse a body declared as something other than JSON (415), before reading it.
 
@@ -108,16 +101,6 @@ def _check_content_type(value: str | None) -> None:
     media = value.split(";", 1)[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         raise _Rejected(415, "content-type must be application/json")
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise _Rejected(400, "body is not valid UTF-8 JSON") from None
-    if not isinstance(payload, dict):
-        raise _Rejected(400, "body must be a JSON object")
-    return payload
 
 
 def _event_name(payload: dict[str, Any]) -> str:
@@ -141,6 +124,47 @@ def _pluvo_event(payload: dict[str, Any]) -> str:
 
 Verifier = Callable[[bytes, str], bool]
 
+#: The Eduframe URL form's token segment, in ``scope["path"]`` (str) and ``scope["raw_path"]`` (bytes).
+_PATH_TOKEN = re.compile(r"(/eduframe/)[^/]+")
+_RAW_PATH_TOKEN = re.compile(rb"(/eduframe/)[^/]+")
+REDACTED = "redacted"
+
+
+class _RedactPathToken:
+    """ASGI middleware that blanks the Eduframe token in the request path once the route is chosen.
+
+    The scope is one dict shared with everything around the app, and the access logs read its
+    ``path`` when the answer goes out: uvicorn's at the response start, Airflow's
+    ``HttpAccessLogMiddleware`` after the app returns. Rewriting it before the first ``send`` (and
+    again on the way out, for an answer an outer layer sends after an exception) keeps the token out of
+    both, for every answer: accepted, refused, 404 or 500.
+
+    :param app: the app to wrap.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def redacting_send(message: Message) -> None:
+            _redact(scope)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, redacting_send)
+        finally:
+            _redact(scope)
+
+
+def _redact(scope: Scope) -> None:
+    scope["path"] = _PATH_TOKEN.sub(rf"\g<1>{REDACTED}", scope["path"])
+    if isinstance(scope.get("raw_path"), bytes):
+        scope["raw_path"] = _RAW_PATH_TOKEN.sub(rb"\g<1>" + REDACTED.encode(), scope["raw_path"])
+
 
 class _Receiver:
     """The steps every delivery goes through (see the module docstring), for any platform.
@@ -148,12 +172,18 @@ class _Receiver:
     :param secret_for: ``platform -> secret or None``.
     :param events: records asset events.
     :param limit: the largest body accepted, in bytes.
+    :param max_depth: the deepest nesting of JSON arrays and objects accepted.
+    :param deadline: seconds allowed for receiving the whole body.
     """
 
-    def __init__(self, secret_for: SecretSource, events: EventRecorder, limit: int) -> None:
+    def __init__(
+        self, secret_for: SecretSource, events: EventRecorder, limit: int, max_depth: int, deadline: float
+    ) -> None:
         self.secret_for = secret_for
         self.events = events
         self.limit = limit
+        self.max_depth = max_depth
+        self.deadline = deadline
 
     async def __call__(
         self, request: Request, platform: str, verify: Verifier, parse: Callable[[dict[str, Any]], str]
@@ -163,10 +193,10 @@ class _Receiver:
             if not secret:
                 raise _Rejected(404, f"{platform} webhooks are not configured on this Airflow")
             _check_content_type(request.headers.get("content-type"))
-            body = await _read_body(request, self.limit)
+            body = await read_body(request, self.limit, self.deadline)
             if not verify(body, secret):
                 raise _Rejected(401, "invalid or missing signature")
-            payload = _json_object(body)
+            payload = strict_json_object(body, self.max_depth)
             event = parse(payload)
             key = delivery_key(platform, payload)
             uri = asset_uri(platform, event)
@@ -195,21 +225,34 @@ def create_webhook_app(
     secrets: SecretSource | None = None,
     recorder: EventRecorder | None = None,
     body_limit: int | Callable[[], int] = max_body_bytes,
+    json_depth: int | Callable[[], int] = max_json_depth,
+    body_timeout: float | Callable[[], float] = body_read_timeout,
 ) -> FastAPI:
     """Build the receiver app.
 
     :param secrets: ``platform -> secret or None``; default: the ``lms_webhook_<platform>`` connections.
     :param recorder: records asset events; default: Airflow's metadata database, deduplicated.
     :param body_limit: the largest body accepted, in bytes (or a callable read at startup).
+    :param json_depth: the deepest nesting of JSON arrays and objects accepted (or a callable).
+    :param body_timeout: seconds allowed for receiving a whole body (or a callable).
     """
-    limit = body_limit() if callable(body_limit) else body_limit
-    receive = _Receiver(secrets or AirflowConnectionSecrets(), recorder or AirflowAssetRecorder(), limit)
+    receive = _Receiver(
+        secrets or AirflowConnectionSecrets(),
+        recorder or AirflowAssetRecorder(),
+        body_limit() if callable(body_limit) else body_limit,
+        json_depth() if callable(json_depth) else json_depth,
+        body_timeout() if callable(body_timeout) else body_timeout,
+    )
+    # No OpenAPI schema or docs pages: Airflow does not authenticate plugin apps, so they would be
+    # public, and they would tell a scanner every route and header the receiver checks.
     app = FastAPI(
         title="LMS webhook receiver",
         description="Receives Pluvo, aNewSpring and Eduframe webhooks and records them as Airflow asset events.",
+        openapi_url=None,
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(_RedactPathToken)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAGS = ["lms_pluvo_training_finished_report.py", "lms_events_anewspring_results.py"]
 PLUVO_SECRET = "pluvo-whsec-5d1c9a7e3b"
 ANEWSPRING_SECRET = "ans-whsec-0b6f2e8d4a"
+EDUFRAME_TOKEN = "edu-whtok-7c3e91a05f"
 PLUVO_URI = "lms://pluvo/TRAINING_FINISHED"
 ANEWSPRING_URI = "lms://anewspring/RESULT_UPDATED"
 
@@ -60,6 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveAirflow]:
     env = {
         "AIRFLOW_CONN_LMS_WEBHOOK_PLUVO": json.dumps({"conn_type": "generic", "password": PLUVO_SECRET}),
         "AIRFLOW_CONN_LMS_WEBHOOK_ANEWSPRING": json.dumps({"conn_type": "generic", "password": ANEWSPRING_SECRET}),
+        "AIRFLOW_CONN_LMS_WEBHOOK_EDUFRAME": json.dumps({"conn_type": "generic", "password": EDUFRAME_TOKEN}),
         "AIRFLOW__LMS_WEBHOOKS__MAX_BODY_BYTES": "65536",
         "AIRFLOW_VAR_LMS_ACHIEVEMENTS_REPORT": str(home / "achievements.jsonl"),
     }
@@ -172,3 +174,24 @@ def test_a_replay_after_an_api_server_restart_is_still_caught(live: LiveAirflow)
         replay = pluvo.send(f"{live.url}/lms-webhooks/pluvo", _training_finished(1))
     assert json.loads(replay.last_body)["status"] == "duplicate", replay
     assert _all_asset_events(live) == before
+
+
+def test_hostile_bodies_no_schema_and_no_token_in_the_api_server_log(live: LiveAirflow):
+    before = _all_asset_events(live)
+    base = f"{live.url}/lms-webhooks"
+    with WebhookSender("anewspring", ANEWSPRING_SECRET, max_attempts=1) as anewspring:
+        nan = anewspring.deliver(anewspring.sign(f"{base}/anewspring", body=b'{"event": "RESULT_UPDATED", "s": NaN}'))
+        deep = anewspring.deliver(anewspring.sign(f"{base}/anewspring", body=b"[" * 60_000))
+    assert (nan.statuses, deep.statuses) == ([400], [400])
+    assert [httpx.get(f"{base}{p}", timeout=10).status_code for p in ("/openapi.json", "/docs", "/redoc")] == [404] * 3
+    # The Eduframe URL form: accepted (no DAG uses the asset), and the token is in no log of the API server.
+    answer = httpx.post(f"{base}/eduframe/{EDUFRAME_TOKEN}", json={"event": "enrollment.updated"}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["status"] == "no_asset"
+    assert httpx.post(f"{base}/eduframe/{EDUFRAME_TOKEN}x", json={"event": "x"}, timeout=10).status_code == 401
+    assert _all_asset_events(live) == before
+    api_log = live.wait_for(
+        "the access log line",
+        lambda: (live.logs / "api-server.log").read_text(errors="replace").count("eduframe/redacted"),
+    )
+    assert api_log >= 2
+    assert EDUFRAME_TOKEN not in "".join(p.read_text(errors="replace") for p in live.logs.glob("*.log"))
