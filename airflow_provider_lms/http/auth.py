@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Generator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -29,7 +32,8 @@ def mask(secret: str | None) -> None:
     # No lock here, though the call talks to the supervisor: in the triggerer it suspends this trigger and
     # lets the others run on the same thread, so a thread lock held across it deadlocks the event loop
     # (seen: "TriggerRunner subprocess event loop appears deadlocked"). Bulk threads never get here at the
-    # same time: their connection is read once, up front (LmsBulkOperator.prepare_hook).
+    # same time: their connection is read once, up front (LmsBulkOperator.prepare_hook), and a token is
+    # fetched by one thread at a time (OAuth2ClientCredentials._fetch_guard).
     mask_secret(secret)
 
 
@@ -90,6 +94,7 @@ class OAuth2ClientCredentials(httpx.Auth):
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()
         self.tokens_fetched = 0
 
     def _token_request(self) -> httpx.Request:
@@ -141,15 +146,36 @@ class OAuth2ClientCredentials(httpx.Auth):
         with self._lock:
             self._token = None
 
+    def _fetch_guard(self) -> AbstractContextManager[Any]:
+        """What a token fetch holds: in threads, one lock, so that one thread fetches and the others reuse it.
+
+        Bulk threads that find no token at once must not all fetch one: each fetch also masks the token
+        through the task supervisor's channel, which Airflow 3.2 does not guard against two threads writing
+        at once (seen: two bulk threads blocked for good in ``mask_secret``). On an event loop (the
+        triggerer) a thread lock held across the fetch would block the loop, so there is none.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._fetch_lock
+        return contextlib.nullcontext()
+
+    def _fetch(self, refused: str | None = None) -> Generator[httpx.Request, httpx.Response, str]:
+        with self._fetch_guard():
+            with self._lock:
+                if refused is not None and self._token == refused:
+                    self._token = None  # only the token that was refused: another thread may have a new one
+            token = self._valid_token()
+            if token is None:
+                token = self._store((yield self._token_request()))
+        return token
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self._valid_token()
-        if token is None:
-            token = self._store((yield self._token_request()))
+        token = yield from self._fetch()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
         if response.status_code == 401:
             # A token can be revoked before its expiry; one fresh token is worth one more try.
-            self.invalidate()
-            token = self._store((yield self._token_request()))
+            token = yield from self._fetch(refused=token)
             request.headers["Authorization"] = f"Bearer {token}"
             yield request

@@ -168,3 +168,42 @@ def test_the_async_path_pages_and_refreshes_too(sandbox: SandboxServer, hook: Pl
 
     assert asyncio.run(run()) == 240
     assert state(sandbox)["tokens_issued"] == 2
+
+
+def test_bulk_threads_that_find_no_token_fetch_one_and_mask_it_one_at_a_time(
+    sandbox: SandboxServer, hook: PluvoHook, monkeypatch: pytest.MonkeyPatch
+):
+    # Airflow 3.2's task supervisor channel does not survive two threads masking at once (a task hung for
+    # good): the token is fetched, and masked, by one thread while the others wait for it.
+    import threading
+
+    import airflow.sdk.log
+
+    inside, overlaps, masked = [0], [0], []
+    guard = threading.Lock()
+
+    def slow_mask(secret: str) -> None:
+        with guard:
+            inside[0] += 1
+            overlaps[0] = max(overlaps[0], inside[0])
+        threading.Event().wait(0.05)
+        masked.append(secret)
+        with guard:
+            inside[0] -= 1
+
+    monkeypatch.setattr(airflow.sdk.log, "mask_secret", slow_mask)
+    before = state(sandbox)["tokens_issued"]
+    barrier = threading.Barrier(8)
+
+    def one() -> None:
+        barrier.wait()
+        hook.get_user(U1)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert state(sandbox)["tokens_issued"] == before + 1
+    assert overlaps[0] == 1, "two threads were in mask_secret at once"
