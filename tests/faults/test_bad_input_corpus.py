@@ -212,7 +212,7 @@ WEBHOOK_CASES: list[tuple[str, bytes, str]] = [
     ("anewspring", json.dumps({"event": "RESULT/../x"}).encode(), "event"),
     ("anewspring", json.dumps({"event": "\u202eRESULT"}).encode(), "event"),
     ("anewspring", json.dumps({"event": 5}).encode(), "event"),
-    ("anewspring", b"1e999", "object"),
+    ("anewspring", b"1e999", "out of range"),
     ("eduframe", json.dumps({"event": "enrollment.updated\n{}"}).encode(), "event"),
     ("eduframe", json.dumps({"event": ""}).encode(), "event"),
     ("eduframe", json.dumps({"event": ["enrollment.updated"]}).encode(), "event"),

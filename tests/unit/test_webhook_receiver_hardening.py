@@ -226,13 +226,26 @@ def _eduframe_paths() -> list[tuple[str, int]]:
 
 def test_uvicorns_access_log_never_shows_the_path_token(recorder: Recorder, caplog: pytest.LogCaptureFixture) -> None:
     app = create_webhook_app(secrets=SECRETS.get, recorder=recorder)
-    with _Server(app, access_log=True) as server:
-        caplog.set_level(logging.INFO, logger="uvicorn")
-        caplog.set_level(logging.DEBUG, logger="airflow_provider_lms")
-        for path, status in _eduframe_paths():
-            request = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
-            answer, _ = _drip(server.port, request.encode() + b'{"event": "enrollment"}', b"", give_up=15)
-            assert answer.startswith(f"HTTP/1.1 {status}".encode()), (path.replace(SECRETS["eduframe"], "T"), answer)
+    # Another server in this session may have configured uvicorn's loggers (its default log config stops
+    # uvicorn.access from propagating), so listen on that logger itself, not only at the root.
+    access_logger = logging.getLogger("uvicorn.access")
+    was_disabled = access_logger.disabled
+    access_logger.disabled = False
+    access_logger.addHandler(caplog.handler)
+    try:
+        with _Server(app, access_log=True) as server:
+            caplog.set_level(logging.INFO, logger="uvicorn")
+            caplog.set_level(logging.INFO, logger="uvicorn.access")
+            caplog.set_level(logging.DEBUG, logger="airflow_provider_lms")
+            for path, status in _eduframe_paths():
+                request = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
+                answer, _ = _drip(server.port, request.encode() + b'{"event": "enrollment"}', b"", give_up=15)
+                shown = path.replace(SECRETS["eduframe"], "T")
+                assert answer.startswith(f"HTTP/1.1 {status}".encode()), (shown, answer)
+    finally:
+        access_logger.removeHandler(caplog.handler)
+        access_logger.disabled = was_disabled
+    access = list(dict.fromkeys(r.getMessage() for r in caplog.records if r.name == "uvicorn.access"))
     access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
     assert len(access) == 3 and all("/eduframe/redacted" in line for line in access), access
     assert not [r for r in caplog.records if SECRETS["eduframe"] in r.getMessage()]
