@@ -69,13 +69,16 @@ async def test_run_yields_trigger_events_and_serializes_json_safe(eduframe_conn)
         "planned_course_id": None,
     }
     with respx.mock:
-        respx.get(f"{EDUFRAME_URL}/enrollments").mock(
-            side_effect=[
+        answers = iter(
+            [
                 httpx.Response(503),  # a failing poll is logged, not fatal
                 httpx.Response(200, json=[_enrollment(7, "2026-02-01T00:00:00Z")]),
                 httpx.Response(200, json=[_enrollment(7, "2026-02-01T00:00:00Z")]),
             ]
-            + [httpx.Response(200, json=[])] * 50
+        )
+        # After those, nothing new however often it polls (a fast machine polls far more than 50 times).
+        respx.get(f"{EDUFRAME_URL}/enrollments").mock(
+            side_effect=lambda request: next(answers, None) or httpx.Response(200, json=[])
         )
         events = []
 
