@@ -297,6 +297,16 @@ class LmsHook(BaseHook, Generic[ConfigT]):
         self.require("update_subscription")
         raise NotImplementedError
 
+    def revoke_certificate(self, learner_id: str, program_id: str, **options: Any) -> ItemResult[Any]:
+        """Revoke a learner's certificate of a program; one who holds none counts as already done."""
+        self.require("revoke_certificate")
+        raise NotImplementedError
+
+    def update_member_status(self, member_id: str, status: str, **options: Any) -> ItemResult[Any]:
+        """Set one member's professional status unless it already is that status."""
+        self.require("update_member_status")
+        raise NotImplementedError
+
     # -- platform rules for items, checked before a bulk run sends anything ------------------------------------
     def check_score_row(self, field: str, row: ScoreRow, **options: Any) -> None:
         """Refuse a score row this platform's :meth:`score_activity` would refuse; by default any row passes.

@@ -26,6 +26,8 @@ CAPABILITIES: dict[str, str] = {
     "subscribe_groups": "subscribe learner groups to a course",
     "unsubscribe": "unsubscribe learners from a course",
     "update_subscription": "change a subscription's start date, expiry date or expired flag",
+    "revoke_certificate": "revoke certificates",
+    "update_member_status": "set members' professional statuses",
 }
 
 H = TypeVar("H", bound="type[LmsHook]")

@@ -18,6 +18,8 @@ OPERATORS = {
     "LmsSubscribeGroupsOperator": "subscribe_groups",
     "LmsUnsubscribeOperator": "unsubscribe",
     "LmsUpdateSubscriptionOperator": "update_subscription",
+    "LmsRevokeCertificateOperator": "revoke_certificate",
+    "LmsUpdateMemberStatusesOperator": "update_member_status",
 }
 
 
