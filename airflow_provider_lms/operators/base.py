@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -15,6 +18,7 @@ from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary
 from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.models.inputs import NormalizedIds, check_number, check_text, normalize_ids, shown
 from airflow_provider_lms.models.results import ItemResult
+from airflow_provider_lms.outcomes import write_outcomes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -33,11 +37,24 @@ class LmsBulkOperator(BaseOperator):
     :param concurrency: how many items run at once (default 8).
     :param fail_on_item_error: fail the task when any item failed (default True).
     :param progress_interval: seconds between progress lines in the task log (default 10).
+    :param xcom_items_limit: the most item outcomes the XCom summary carries (default 1,000). A larger run
+        writes every outcome to ``outcomes_path`` and keeps only the counts and the failures in XCom;
+        :func:`airflow_provider_lms.outcomes.item_outcomes` reads either form.
+    :param outcomes_path: where a large run's outcomes go (templated; a path or an object-store URL such as
+        ``s3://bucket/lms/{{ run_id }}/{{ ti.task_id }}.jsonl``). Default: a file under
+        ``$AIRFLOW_HOME/lms_outcomes/``, which only tasks on the same machine can read: on several
+        workers, give an object-store URL.
     """
 
     capability: str = ""
     operation: str = ""
     ui_color = "#e8f1fb"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every bulk operator templates ``outcomes_path``, whatever its own template fields are.
+        super().__init_subclass__(**kwargs)
+        if "outcomes_path" not in cls.template_fields:
+            cls.template_fields = (*cls.template_fields, "outcomes_path")
 
     def __init__(
         self,
@@ -46,9 +63,13 @@ class LmsBulkOperator(BaseOperator):
         concurrency: int = 8,
         fail_on_item_error: bool = True,
         progress_interval: float = 10.0,
+        xcom_items_limit: int = 1000,
+        outcomes_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.xcom_items_limit = xcom_items_limit
+        self.outcomes_path = outcomes_path
         self.lms_conn_id = lms_conn_id
         self.concurrency = concurrency
         self.fail_on_item_error = fail_on_item_error
@@ -77,6 +98,16 @@ class LmsBulkOperator(BaseOperator):
         ):
             raise LmsInputError("concurrency", f"must be an integer from 1 to 256, got {shown(self.concurrency)}")
         check_number("progress_interval", self.progress_interval, minimum=0.1, maximum=86400)
+        if (
+            not isinstance(self.xcom_items_limit, int)
+            or isinstance(self.xcom_items_limit, bool)
+            or not 0 <= self.xcom_items_limit <= 100_000
+        ):
+            raise LmsInputError(
+                "xcom_items_limit", f"must be an integer from 0 to 100000, got {shown(self.xcom_items_limit)}"
+            )
+        if self.outcomes_path is not None:
+            check_text("outcomes_path", self.outcomes_path, max_length=2000)
         if not isinstance(self.fail_on_item_error, bool):
             raise LmsInputError("fail_on_item_error", f"must be true or false, got {shown(self.fail_on_item_error)}")
         self.merged = {}
@@ -130,6 +161,8 @@ class LmsBulkOperator(BaseOperator):
         """Push the summary and extra keys, then fail the task if items failed (when asked to)."""
         result = summary.to_xcom()
         result["merged"] = dict(self.merged)
+        if len(result["items"]) > self.xcom_items_limit:
+            result = self._outcomes_to_file(context, result)
         if self.merged:
             self.log.info("merged duplicate inputs (after normalising): %s", self.merged)
         ti = context["ti"]
@@ -142,8 +175,40 @@ class LmsBulkOperator(BaseOperator):
             failures = summary.failures()
             first = f" (first: {failures[0].key}: {failures[0].error})" if failures else ""
             untried = f", {summary.not_attempted} not attempted" if summary.not_attempted else ""
+            where = f"the file {result['outcomes_path']}" if "outcomes_path" in result else "the XCom 'summary'"
             raise AirflowException(
                 f"{summary.failed} of {summary.total} items failed{untried}{first}. "
-                "Every outcome is in the XCom 'summary'; a retry redoes only the items not done."
+                f"Every outcome is in {where}; a retry redoes only the items not done."
             )
         return result
+
+    def _outcomes_to_file(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        """Move the items' outcomes to a file; keep the counts and (up to the limit) the failures in XCom."""
+        # A 5,000-item summary is about 700 KB of XCom, which every downstream read pulls through the
+        # metadata database; the file holds it all instead, and the summary names it.
+        path = self.outcomes_path or self._default_outcomes_path(context)
+        items = result["items"]
+        write_outcomes(path, items)
+        unfinished = [i for i in items if i["status"] in ("failed", "not_attempted")]
+        self.log.info("%d item outcomes written to %s (XCom keeps the counts and the failures)", len(items), path)
+        return {
+            **result,
+            "items": unfinished[: self.xcom_items_limit],
+            "items_in_xcom": "failed and not attempted only"
+            + (", truncated" if len(unfinished) > self.xcom_items_limit else ""),
+            "outcomes_path": path,
+        }
+
+    def _default_outcomes_path(self, context: Context) -> str:
+        ti = context["ti"]
+        home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+
+        def safe(value: Any) -> str:
+            # Run ids carry ':' and '+' (manual__2026-01-01T00:00:00+00:00): keep file names portable.
+            return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
+
+        map_index = getattr(ti, "map_index", -1)
+        name = safe(getattr(ti, "task_id", self.task_id)) + (f".{map_index}" if map_index not in (None, -1) else "")
+        name += f".try{safe(getattr(ti, 'try_number', 1))}.jsonl"
+        run = [safe(getattr(ti, "dag_id", "dag")), safe(getattr(ti, "run_id", "run"))]
+        return str(home.joinpath("lms_outcomes", *run, name))
