@@ -46,6 +46,9 @@ DEFAULT_MAX_JSON_DEPTH = 64
 # ASSUMPTION: Eduframe and aNewSpring give up on a delivery after 10 seconds (Pluvo documents no timeout),
 # so a body that takes longer to arrive is not theirs; 10 s also bounds how long a dripping client holds a connection.
 DEFAULT_BODY_READ_TIMEOUT = 10.0
+#: Deliveries whose own timestamp is older than this are refused as replays (Pluvo's ``sentDate``). It stays
+#: below the dedupe table's 7-day retention, so a delivery the table may have forgotten is never recorded again.
+DEFAULT_MAX_DELIVERY_AGE = 6 * 24 * 3600.0
 
 #: ``platform -> secret or None``.
 SecretSource = Callable[[str], "str | None"]
@@ -79,6 +82,16 @@ def body_read_timeout() -> float:
         return conf.getfloat("lms_webhooks", "body_read_timeout", fallback=DEFAULT_BODY_READ_TIMEOUT)
     except Exception:  # outside an Airflow installation (unit tests of the app)
         return DEFAULT_BODY_READ_TIMEOUT
+
+
+def max_delivery_age() -> float:
+    """``[lms_webhooks] max_delivery_age``: seconds a timestamped delivery stays acceptable, default 6 days."""
+    try:
+        from airflow.configuration import conf
+
+        return conf.getfloat("lms_webhooks", "max_delivery_age", fallback=DEFAULT_MAX_DELIVERY_AGE)
+    except Exception:  # outside an Airflow installation (unit tests of the app)
+        return DEFAULT_MAX_DELIVERY_AGE
 
 
 class AirflowConnectionSecrets:

@@ -22,7 +22,8 @@ Every delivery goes through the same steps, cheapest and least trusting first: p
 no further; and within ``body_read_timeout`` seconds, else 408), signature (else 401; the body is not parsed
 before it is authenticated), a strict JSON object (no NaN, Infinity, overflowing numbers, duplicate keys or
 nesting deeper than ``max_json_depth``; else 400), the platform's event model (else 422), then one asset
-event per delivery (a replay answers 200 ``duplicate`` and records nothing). Airflow does not authenticate
+event per delivery (a replay answers 200 ``duplicate`` and records nothing; so does a delivery whose own
+timestamp is older than ``max_delivery_age``, with ``stale``: see :func:`_sent_at`). Airflow does not authenticate
 plugin apps, which is why every route checks its own secret. Answers never echo a secret, a header or the
 body; the work is one small database transaction, far inside the platforms' 10-second timeouts.
 
@@ -37,6 +38,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
@@ -53,6 +55,7 @@ from airflow_provider_lms.webhooks.config import (
     SecretSource,
     body_read_timeout,
     max_body_bytes,
+    max_delivery_age,
     max_json_depth,
 )
 from airflow_provider_lms.webhooks.signatures import tokens_match, verify_anewspring, verify_pluvo
@@ -122,6 +125,26 @@ def _pluvo_event(payload: dict[str, Any]) -> str:
     return event.event
 
 
+def _sent_at(platform: str, payload: dict[str, Any]) -> datetime | None:
+    """When the platform says it sent this delivery, if its body says so.
+
+    Replay protection must outlast the dedupe table's retention: a signed delivery captured once could
+    otherwise be replayed after its key was purged. Only Pluvo stamps its bodies (``sentDate``, a signed
+    part of the body); Eduframe's and aNewSpring's documented bodies carry no send time, so for them the
+    dedupe table (7 days) is the only replay protection, and the README says so.
+    """
+    if platform != "pluvo":
+        return None
+    value = payload.get("sentDate")
+    if not isinstance(value, str):
+        return None
+    try:
+        sent = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # the event model has already refused a malformed sentDate
+    return sent if sent.tzinfo is not None else sent.replace(tzinfo=timezone.utc)
+
+
 Verifier = Callable[[bytes, str], bool]
 
 #: The Eduframe URL form's token segment, in ``scope["path"]`` (str) and ``scope["raw_path"]`` (bytes).
@@ -174,16 +197,24 @@ class _Receiver:
     :param limit: the largest body accepted, in bytes.
     :param max_depth: the deepest nesting of JSON arrays and objects accepted.
     :param deadline: seconds allowed for receiving the whole body.
+    :param max_age: seconds after its own timestamp that a delivery is still recorded.
     """
 
     def __init__(
-        self, secret_for: SecretSource, events: EventRecorder, limit: int, max_depth: int, deadline: float
+        self,
+        secret_for: SecretSource,
+        events: EventRecorder,
+        limit: int,
+        max_depth: int,
+        deadline: float,
+        max_age: float,
     ) -> None:
         self.secret_for = secret_for
         self.events = events
         self.limit = limit
         self.max_depth = max_depth
         self.deadline = deadline
+        self.max_age = timedelta(seconds=max_age)
 
     async def __call__(
         self, request: Request, platform: str, verify: Verifier, parse: Callable[[dict[str, Any]], str]
@@ -200,6 +231,14 @@ class _Receiver:
             event = parse(payload)
             key = delivery_key(platform, payload)
             uri = asset_uri(platform, event)
+            sent = _sent_at(platform, payload)
+            if sent is not None and datetime.now(timezone.utc) - sent > self.max_age:
+                # 200, not 4xx: a platform retries a 4xx, and no retry of this delivery can become acceptable.
+                log.warning("%s webhook %s refused as a replay: sent %s (delivery %s)", platform, event, sent, key[:12])
+                return JSONResponse(
+                    {"status": "stale", "asset": uri, "detail": "the delivery is older than max_delivery_age"},
+                    status_code=200,
+                )
             outcome = await self._record(platform, event, key, uri, payload)
         except _Rejected as rejected:
             log.warning("%s webhook rejected: %s %s", platform, rejected.status, rejected.detail)
@@ -227,6 +266,7 @@ def create_webhook_app(
     body_limit: int | Callable[[], int] = max_body_bytes,
     json_depth: int | Callable[[], int] = max_json_depth,
     body_timeout: float | Callable[[], float] = body_read_timeout,
+    delivery_age: float | Callable[[], float] = max_delivery_age,
 ) -> FastAPI:
     """Build the receiver app.
 
@@ -235,6 +275,7 @@ def create_webhook_app(
     :param body_limit: the largest body accepted, in bytes (or a callable read at startup).
     :param json_depth: the deepest nesting of JSON arrays and objects accepted (or a callable).
     :param body_timeout: seconds allowed for receiving a whole body (or a callable).
+    :param delivery_age: seconds after its own timestamp that a delivery is recorded (or a callable).
     """
     receive = _Receiver(
         secrets or AirflowConnectionSecrets(),
@@ -242,6 +283,7 @@ def create_webhook_app(
         body_limit() if callable(body_limit) else body_limit,
         json_depth() if callable(json_depth) else json_depth,
         body_timeout() if callable(body_timeout) else body_timeout,
+        delivery_age() if callable(delivery_age) else delivery_age,
     )
     # No OpenAPI schema or docs pages: Airflow does not authenticate plugin apps, so they would be
     # public, and they would tell a scanner every route and header the receiver checks.

@@ -14,6 +14,17 @@ Airflow test in ``tests/airflow/test_webhook_receiver_run.py`` runs it against a
 
 The table is created in Airflow's metadata database on first use (``CREATE TABLE IF NOT EXISTS``), and
 rows older than ``retention`` are purged: aNewSpring retries for up to 16 hours, so 7 days is ample.
+
+Airflow's ``db reset`` and ``db clean`` do not know this table (Airflow offers providers no public way to
+register one with them), so a key is trusted only while the asset event it produced can still be found:
+
+* ``airflow db reset`` leaves the table behind, and asset event ids start again from 1. A key whose event
+  is gone, or whose event id now belongs to another event (a different timestamp), is stale: the delivery
+  is recorded again, as on a fresh Airflow, instead of being dropped as a "duplicate" forever.
+* ``airflow db clean`` purges old asset events but ids keep growing: a key whose event is gone while newer
+  events exist is still a duplicate.
+* ``airflow db reset`` on its own does not drop the table; ``DROP TABLE lms_webhook_delivery`` does, and
+  the receiver creates it anew on its next delivery.
 """
 
 from __future__ import annotations
@@ -75,6 +86,43 @@ class AirflowAssetRecorder:
             return self._table
 
     def record(self, platform: str, delivery_key: str, asset_uri: str, extra: dict[str, Any]) -> Outcome:
+        outcome = self._record(platform, delivery_key, asset_uri, extra)
+        if outcome == "duplicate" and self._forget_if_stale(platform, delivery_key):
+            log.info(
+                "%s delivery %s: its earlier asset event is gone (db reset?); recording anew",
+                platform,
+                delivery_key[:12],
+            )
+            outcome = self._record(platform, delivery_key, asset_uri, extra)
+        return outcome
+
+    def _forget_if_stale(self, platform: str, delivery_key: str) -> bool:
+        """Delete the key when the asset event it produced is gone with a reset database; whether it was."""
+        from airflow.models.asset import AssetEvent
+        from airflow.utils.session import create_session
+        from sqlalchemy import delete, func, select
+
+        table = self._deliveries()
+        where = (table.c.platform == platform, table.c.delivery_key == delivery_key)
+        with create_session() as session:
+            row = session.execute(select(table.c.asset_event_id, table.c.received_at).where(*where)).first()
+            if row is None:
+                return True  # purged in the meantime: nothing stops a new record
+            event_id, received_at = row
+            if event_id is None:
+                return False
+            event = session.get(AssetEvent, event_id)
+            if event is not None:
+                # The same id with another timestamp: ids restarted after a reset and reached this one again.
+                stale = abs((_utc(event.timestamp) - _utc(received_at)).total_seconds()) > 1
+            else:
+                newest = session.scalar(select(func.max(AssetEvent.id)))
+                stale = newest is None or newest < event_id
+            if stale:
+                session.execute(delete(table).where(*where))
+            return stale
+
+    def _record(self, platform: str, delivery_key: str, asset_uri: str, extra: dict[str, Any]) -> Outcome:
         from airflow.assets.manager import asset_manager
         from airflow.models.asset import AssetModel
         from airflow.utils.session import create_session
@@ -114,3 +162,8 @@ class AirflowAssetRecorder:
         except IntegrityError:
             return "duplicate"
         return "recorded"
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; everything here was written in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,10 @@ ANEWSPRING_SECRET = "ans-whsec-0b6f2e8d4a"
 EDUFRAME_TOKEN = "edu-whtok-7c3e91a05f"
 PLUVO_URI = "lms://pluvo/TRAINING_FINISHED"
 ANEWSPRING_URI = "lms://anewspring/RESULT_UPDATED"
+
+# Deliveries are refused as replays once their sentDate is older than max_delivery_age (6 days): stamp recently.
+SENT = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+RESENT = (datetime.now(timezone.utc) - timedelta(minutes=3)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _healthy(live: LiveAirflow) -> bool:
@@ -88,7 +93,7 @@ def _training_finished(n: int) -> dict[str, Any]:
         "start_date": "2023-08-07T14:38:08+02:00",
         "user": {"id": "933d8663-edf6-42c9-895a-eeec13fff0ab", "name": "User X", "email": "x@example.org"},
         "training": {"id": "0f1e2d3c-edf6-42c9-895a-eeec13fff0ab", "title": "Training X", "isActive": True},
-        "sentDate": "2023-08-07T12:43:00.976Z",
+        "sentDate": SENT,
         "event": "TRAINING_FINISHED",
     }
 
@@ -108,7 +113,7 @@ def test_signed_deliveries_become_one_asset_event_each_and_bad_ones_none(live: L
         replay = pluvo.deliver(delivery)
         assert replay.statuses == [200] and json.loads(replay.last_body)["status"] == "duplicate"
         # ...or re-signs it with a new salt and a new sentDate: still the same delivery.
-        resent = pluvo.send(pluvo_url, {**_training_finished(1), "sentDate": "2023-08-07T12:45:00.000Z"})
+        resent = pluvo.send(pluvo_url, {**_training_finished(1), "sentDate": RESENT})
         assert json.loads(resent.last_body)["status"] == "duplicate"
 
     with WebhookSender("pluvo", "not-the-secret", max_attempts=1) as forger:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -21,6 +22,10 @@ from tests.faults.conftest import FIGURES
 
 SECRETS = {"pluvo": "pluvo-abuse-secret-7f1", "anewspring": "ans-abuse-secret-2c9", "eduframe": "edu-abuse-token-55a"}
 LIMIT = 8192
+
+# Deliveries are refused as replays once their sentDate is older than max_delivery_age (6 days): stamp recently.
+SENT = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+RESENT = (datetime.now(timezone.utc) - timedelta(minutes=3)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Recorder:
@@ -44,7 +49,7 @@ def finished(n: int = 1) -> dict[str, Any]:
         "score": None,
         "user": {"id": "u1", "email": "a@example.org"},
         "training": {"id": "t1", "title": "Training X"},
-        "sentDate": "2023-08-07T12:43:00.976Z",
+        "sentDate": SENT,
         "event": "TRAINING_FINISHED",
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,6 +13,10 @@ from airflow_provider_lms.sandbox.webhook_sender import WebhookSender
 from airflow_provider_lms.webhooks.receiver import asset_uri, create_webhook_app, delivery_key
 
 SECRETS = {"pluvo": "pluvo-unit-secret", "anewspring": "ans-unit-secret", "eduframe": "edu-url-token-123"}
+
+# Deliveries are refused as replays once their sentDate is older than max_delivery_age (6 days): stamp recently.
+SENT = (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+RESENT = (datetime.now(timezone.utc) - timedelta(minutes=3)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class MemoryRecorder:
@@ -41,7 +46,7 @@ def finished(n: int = 1, **changes: Any) -> dict[str, Any]:
         "score": None,
         "user": {"id": "u1", "email": "a@example.org"},
         "training": {"id": "t1", "title": "Training X"},
-        "sentDate": "2023-08-07T12:43:00.976Z",
+        "sentDate": SENT,
         "event": "TRAINING_FINISHED",
         **changes,
     }
@@ -77,7 +82,7 @@ def test_a_replay_is_one_event(client, recorder):
     assert post_signed(client, "pluvo", finished()).json()["status"] == "recorded"
     assert post_signed(client, "pluvo", finished()).json()["status"] == "duplicate"
     # A re-send with a new sentDate is the same delivery; another event is not.
-    assert post_signed(client, "pluvo", finished(sentDate="2024-01-01T00:00:00Z")).json()["status"] == "duplicate"
+    assert post_signed(client, "pluvo", finished(sentDate=RESENT)).json()["status"] == "duplicate"
     assert post_signed(client, "pluvo", finished(2)).json()["status"] == "recorded"
     assert len(recorder.events) == 2
 
@@ -169,3 +174,28 @@ def test_the_plugin_mounts_the_app():
     [app] = LmsWebhooksPlugin.fastapi_apps
     assert app["url_prefix"] == URL_PREFIX == "/lms-webhooks"
     assert {r.path for r in app["app"].routes} >= {"/pluvo", "/anewspring", "/eduframe", "/eduframe/{token}"}
+
+
+def test_a_pluvo_delivery_older_than_the_replay_window_is_stale_and_recorded_nowhere(recorder):
+    app = create_webhook_app(secrets=SECRETS.get, recorder=recorder, body_limit=4096, delivery_age=3600)
+    client = TestClient(app)
+    hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1, minutes=1)).isoformat()
+    old = post_signed(client, "pluvo", finished(sentDate=hour_ago))
+    # 200, so Pluvo stops retrying, but nothing recorded: a captured delivery replayed after the dedupe
+    # table forgot it cannot start a DAG run again.
+    assert old.status_code == 200 and old.json()["status"] == "stale"
+    assert recorder.events == []
+    fresh = post_signed(client, "pluvo", finished(sentDate=SENT))
+    assert fresh.json()["status"] == "recorded" and len(recorder.events) == 1
+
+
+def test_the_default_replay_window_stays_inside_the_dedupe_retention(client, recorder):
+    from airflow_provider_lms.webhooks.config import DEFAULT_MAX_DELIVERY_AGE
+    from airflow_provider_lms.webhooks.store import AirflowAssetRecorder
+
+    assert AirflowAssetRecorder().retention.total_seconds() > DEFAULT_MAX_DELIVERY_AGE
+    week_old = (datetime.now(timezone.utc) - timedelta(days=7)).isoformat()
+    assert post_signed(client, "pluvo", finished(sentDate=week_old)).json()["status"] == "stale"
+    # Platforms without a send time in the body are left to the dedupe table.
+    anewspring = post_signed(client, "anewspring", {"event": "RESULT_UPDATED", "userID": "u1"})
+    assert anewspring.json()["status"] == "recorded"
