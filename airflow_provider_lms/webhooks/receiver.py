@@ -295,11 +295,17 @@ def create_webhook_app(
         redoc_url=None,
     )
     app.add_middleware(_RedactPathToken)
+    # Starlette answers a path with a trailing slash by redirecting to the path without it, and the
+    # Location header would repeat the Eduframe token to whatever logs redirects. Serve both spellings
+    # instead (a platform configured with ".../pluvo/" keeps working) and never redirect.
+    app.router.redirect_slashes = False
 
+    @app.get("/health/", include_in_schema=False)
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.post("/pluvo/", include_in_schema=False)
     @app.post("/pluvo")
     async def pluvo(request: Request) -> JSONResponse:
         def verify(body: bytes, secret: str) -> bool:
@@ -309,6 +315,7 @@ def create_webhook_app(
 
         return await receive(request, "pluvo", verify, _pluvo_event)
 
+    @app.post("/anewspring/", include_in_schema=False)
     @app.post("/anewspring")
     async def anewspring(request: Request) -> JSONResponse:
         def verify(body: bytes, secret: str) -> bool:
@@ -316,6 +323,7 @@ def create_webhook_app(
 
         return await receive(request, "anewspring", verify, _event_name)
 
+    @app.post("/eduframe/", include_in_schema=False)
     @app.post("/eduframe")
     async def eduframe_header(request: Request) -> JSONResponse:
         def verify(body: bytes, secret: str) -> bool:
@@ -323,6 +331,7 @@ def create_webhook_app(
 
         return await receive(request, "eduframe", verify, _event_name)
 
+    @app.post("/eduframe/{token}/", include_in_schema=False)
     @app.post("/eduframe/{token}")
     async def eduframe_path(request: Request, token: str) -> JSONResponse:
         def verify(body: bytes, secret: str) -> bool:

@@ -277,3 +277,26 @@ def test_airflows_access_log_middleware_never_shows_the_path_token(
     assert recorder.events == ["lms://eduframe/enrollment.updated"]
     assert not [r for r in caplog.records if SECRETS["eduframe"] in r.getMessage()]
     assert not [entry for entry in logged if SECRETS["eduframe"] in json.dumps(entry, default=str)]
+
+
+def test_a_trailing_slash_is_served_not_redirected_so_the_token_is_never_repeated():
+    from fastapi.testclient import TestClient
+
+    from airflow_provider_lms.webhooks.receiver import create_webhook_app
+
+    token = "edu-slash-token-42"
+    events: list[str] = []
+
+    class Recorder:
+        def record(self, platform, key, uri, extra):
+            events.append(uri)
+            return "recorded"
+
+    client = TestClient(create_webhook_app(secrets={"eduframe": token}.get, recorder=Recorder()))
+    body = {"event": "enrollment.updated", "entity_id": 1}
+    for path in (f"/eduframe/{token}/", "/eduframe/"):
+        answer = client.post(path, json=body, headers={"X-LMS-Webhook-Token": token}, follow_redirects=False)
+        assert answer.status_code == 200, (path, answer.status_code)
+        assert "location" not in answer.headers and token not in answer.text
+    assert events == ["lms://eduframe/enrollment.updated"] * 2
+    assert client.get("/health/", follow_redirects=False).status_code == 200
