@@ -200,3 +200,75 @@ def test_hostile_bodies_no_schema_and_no_token_in_the_api_server_log(live: LiveA
     )
     assert api_log >= 2
     assert EDUFRAME_TOKEN not in "".join(p.read_text(errors="replace") for p in live.logs.glob("*.log"))
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)] if p.is_running())
+
+
+def test_a_hundred_slow_drip_connections_are_cut_off_at_the_deadline_and_memory_returns(live: LiveAirflow):
+    import contextlib
+    import select
+    import socket
+    import time
+
+    deadline = 10.0  # DEFAULT_BODY_READ_TIMEOUT: the receiver's own setting, not shortened for this test
+    host, port = "127.0.0.1", int(live.url.rsplit(":", 1)[1])
+    api_pid = live.processes["api-server"].pid
+    baseline = _tree_rss(api_pid)
+    head = (
+        b"POST /lms-webhooks/pluvo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 60000\r\n\r\n"
+    )
+    started = time.monotonic()
+    open_conns: list[socket.socket] = []
+    for _ in range(100):
+        conn = socket.create_connection((host, port), timeout=5)
+        conn.sendall(head + b'{"event": "TRAINING_FINISHED", "padding": "')
+        conn.setblocking(False)
+        open_conns.append(conn)
+    answers: list[bytes] = []
+    ended_at: list[float] = []
+    received: dict[socket.socket, bytes] = {}
+    peak = baseline
+    # Drip one byte per connection every 0.2 s (nothing needs a signature to do this), until the API server
+    # answers and closes each one.
+    while open_conns and time.monotonic() - started < deadline + 20:
+        readable, _, _ = select.select(open_conns, [], [], 0.2)
+        for conn in readable:
+            try:
+                chunk = conn.recv(4096)
+            except (BlockingIOError, ConnectionError):
+                chunk = b""
+            received[conn] = received.get(conn, b"") + chunk
+            if not chunk or b"\r\n\r\n" in received[conn]:
+                open_conns.remove(conn)
+                answers.append(received.pop(conn))
+                ended_at.append(time.monotonic() - started)
+                conn.close()
+        for conn in open_conns:
+            with contextlib.suppress(OSError):
+                conn.send(b"x")
+        peak = max(peak, _tree_rss(api_pid))
+    for conn in open_conns:
+        conn.close()
+    statuses = sorted({a.split(b"\r\n", 1)[0].decode(errors="replace") for a in answers})
+    print(
+        f"\n100 dripping connections: {statuses}, cut off after {min(ended_at):.1f}-{max(ended_at):.1f} s; "
+        f"API server RSS {baseline / 2**20:.0f} MB before, {peak / 2**20:.0f} MB peak, ",
+        end="",
+    )
+    assert len(answers) == 100 and statuses == ["HTTP/1.1 408 Request Timeout"], statuses
+    assert max(ended_at) < deadline + 10
+    time.sleep(2)
+    after = _tree_rss(api_pid)
+    print(f"{after / 2**20:.0f} MB after")
+    # 100 held bodies of at most 60 KB each: the peak stays far from the 220 MB that 200 such connections held
+    # before the deadline existed, and what they held is given back.
+    assert peak - baseline < 64 * 2**20
+    assert after - baseline < 24 * 2**20
+    # The API server still serves deliveries afterwards.
+    assert _healthy(live)
