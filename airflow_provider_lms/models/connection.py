@@ -103,6 +103,30 @@ class ConnectionFields:
             raise self.error("base_url", "is empty")
         return check_base_url(self, "base_url" if given else "host", str(url))
 
+    def web_url(self) -> str | None:
+        """The platform's web app root for links from tasks (extra ``web_url``), checked like a base URL."""
+        given = self.extras.get("web_url")
+        if given in (None, ""):
+            return None
+        if not isinstance(given, str):
+            raise self.error("web_url", f"must be text, got {type(given).__name__}")
+        return check_base_url(self, "web_url", given.strip()).rstrip("/")
+
+    def page_paths(self) -> dict[str, str]:
+        """The extras ``course_page_path`` and ``enrollment_page_path``: paths under ``web_url``."""
+        paths = {}
+        for name in ("course_page_path", "enrollment_page_path"):
+            value = self.extras.get(name)
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str) or not value.startswith("/") or len(value) > 500:
+                raise self.error(name, "must be a path starting with '/' (at most 500 characters)")
+            unknown = {m for m in _PAGE_PLACEHOLDER.findall(value)} - {"course_id", "enrollment_id"}
+            if unknown or any(c.isspace() or ord(c) < 32 for c in value):
+                raise self.error(name, "may hold only {course_id} and {enrollment_id} placeholders, and no blanks")
+            paths[name] = value
+        return paths
+
     def check_extras(self, known: frozenset[str] | None) -> None:
         """Unknown extras: an error when one looks like a misspelt known key, else a warning.
 
@@ -180,7 +204,8 @@ class ConnectionFields:
 log = logging.getLogger(__name__)
 
 #: Extras every connection type may have besides its own and the HTTP core's settings.
-_COMMON_EXTRAS = frozenset({"base_url", "max_response_bytes"})
+_COMMON_EXTRAS = frozenset({"base_url", "max_response_bytes", "web_url", "course_page_path", "enrollment_page_path"})
+_PAGE_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}")
 _FRAMING_HEADERS = frozenset(
     {"host", "content-length", "content-type", "transfer-encoding", "connection", "te", "upgrade", "trailer"}
@@ -252,11 +277,15 @@ class LmsConnection:
     :param conn_id: the Airflow connection id.
     :param base_url: the API root.
     :param settings: the HTTP core's settings (timeouts, retries, rate limit) for this connection.
+    :param web_url: the platform's web app root, for the tasks' links to course and enrollment pages.
+    :param page_paths: ``course_page_path`` / ``enrollment_page_path`` overrides of those pages' paths.
     """
 
     conn_id: str
     base_url: str
     settings: ClientSettings
+    web_url: str | None = None
+    page_paths: Mapping[str, str] = field(default_factory=dict)
 
     #: The platform's own extras (besides ``base_url`` and the HTTP core's settings), for the unknown-extras
     #: check (see :meth:`ConnectionFields.check_extras`); None: not declared, not checked.
@@ -285,7 +314,16 @@ class LmsConnection:
         base_url = fields.base_url(default_base_url)
         settings = fields.client_settings(base_url, default_client_settings or {})
         credentials = cls.read_credentials(fields, base_url)
-        return cls(conn_id=conn_id, base_url=base_url, settings=settings, **options, **credentials)
+        web_url, page_paths = fields.web_url(), fields.page_paths()
+        return cls(
+            conn_id=conn_id,
+            base_url=base_url,
+            settings=settings,
+            web_url=web_url,
+            page_paths=page_paths,
+            **options,
+            **credentials,
+        )
 
     @classmethod
     def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:

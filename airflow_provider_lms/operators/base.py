@@ -16,6 +16,7 @@ from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary
 from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.links import LmsPageLink, page_url
 from airflow_provider_lms.models.inputs import NormalizedIds, check_number, check_text, normalize_ids, shown
 from airflow_provider_lms.models.results import ItemResult
 from airflow_provider_lms.outcomes import write_outcomes
@@ -49,6 +50,8 @@ class LmsBulkOperator(BaseOperator):
     capability: str = ""
     operation: str = ""
     ui_color = "#e8f1fb"
+    #: A button to the course's page on the platform (when the connection has ``web_url``).
+    operator_extra_links = (LmsPageLink(),)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Every bulk operator templates ``outcomes_path``, whatever its own template fields are.
@@ -120,6 +123,13 @@ class LmsBulkOperator(BaseOperator):
         # Builds the client only; no request is sent.
         hook.get_conn()
         return hook
+
+    def lms_page_url(self) -> str | None:
+        """The platform page of this task's course, for the "LMS page" link; None for operators without one."""
+        course = getattr(self, "course_id", None)
+        if course in (None, ""):
+            return None
+        return page_url(self.hook, "course", course_id=self.hook.parse_course_id("course_id", course))
 
     def parse_learners(self, hook: LmsHook, values: Any, field: str = "learner_ids") -> list[str]:
         """A non-empty list of learner ids, each normalised by the platform's rule, then de-duplicated."""

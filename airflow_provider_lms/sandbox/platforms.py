@@ -58,6 +58,8 @@ def connection_env(
         if mount.connection_factory is None or mount.conn_id is None:
             continue
         conn = {**mount.connection_factory(sandbox_url), **(overrides or {}).get(mount.name, {})}
-        conn["extra"] = {**conn.get("extra", {}), **extra}
+        # The sandbox's own pages stand in for the platform's web app, so the tasks' "LMS page" links open.
+        pages = {"web_url": f"{sandbox_url.rstrip('/')}/_sandbox/pages/{mount.name}"}
+        conn["extra"] = {**pages, **conn.get("extra", {}), **extra}
         env[f"AIRFLOW_CONN_{mount.conn_id.upper()}"] = json.dumps(conn)
     return env

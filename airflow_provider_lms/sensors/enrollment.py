@@ -16,6 +16,7 @@ from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsError, LmsInputError
+from airflow_provider_lms.links import LmsPageLink, page_url
 from airflow_provider_lms.models.state import completion_verdict
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
 from airflow_provider_lms.triggers.outage import OutageWatch
@@ -56,6 +57,8 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
 
     template_fields: Sequence[str] = ("lms_conn_id", "enrollment_id", "learner_id", "course_id", "completed_since")
     ui_color = "#dff0d8"
+    #: A button to the enrollment's (or course's) page on the platform (when the connection has ``web_url``).
+    operator_extra_links = (LmsPageLink(),)
 
     def __init__(
         self,
@@ -88,6 +91,16 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
                 f"{hook.platform} reports completion only, never a pass or a fail; wait for completion instead",
             )
         return hook
+
+    def lms_page_url(self) -> str | None:
+        """The platform page of the awaited enrollment (or of its course), for the "LMS page" link."""
+        hook = get_lms_hook(self.lms_conn_id)
+        ref = self._ref(hook)
+        if ref.enrollment_id is not None:
+            url = page_url(hook, "enrollment", enrollment_id=ref.enrollment_id, course_id=ref.course_id)
+            if url:
+                return url
+        return page_url(hook, "course", course_id=ref.course_id) if ref.course_id else None
 
     def _ref(self, hook: LmsHook) -> EnrollmentRef:
         def parse(field: str, value: Any, parser: Any) -> str | None:
