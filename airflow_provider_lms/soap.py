@@ -1,13 +1,15 @@
 """SOAP 1.2 envelopes out, hardened parsing in: the wire format of Pynter (and its sandbox double).
 
-Out: :func:`build_envelope` writes the method element in ``http://tempuri.org/`` with the credentials
-as its first children (``username``, ``password``) and then the parameters, in the order given. Every
-value is XML-escaped; booleans are ``xsi:type="xsd:boolean"`` in lower case and dateTimes
-``yyyy-MM-ddTHH:mm:ss`` (FACTS.md, as the public HelloID Pynter connector sends them).
+Out: :func:`build_envelope` writes the method element in the service namespace (default
+``http://tempuri.org/``, see :data:`DEFAULT_NAMESPACE`) with the credentials as its first children
+(``username``, ``password``) and then the parameters, in the order given. Every value is XML-escaped;
+booleans are ``xsi:type="xsd:boolean"`` in lower case and dateTimes ``yyyy-MM-ddTHH:mm:ss`` (FACTS.md, as
+the public HelloID Pynter connector sends them). :func:`content_type` carries the SOAP 1.2 ``action``.
 
 In: :func:`parse_xml` refuses any DTD, so neither entity expansion ("billion laughs") nor external
 entities can happen: the answer is rejected before a single entity is expanded. :func:`parse_answer`
-then reads ``Success`` / ``Contents`` / ``Error`` or a SOAP ``Fault``.
+then reads ``Success`` / ``Contents`` / ``Error`` or a SOAP ``Fault``. :func:`parse_wsdl` reads a tenant's
+WSDL (``apiservice.asmx?WSDL``) with the same parser: each method's parameter names, in order.
 """
 
 from __future__ import annotations
@@ -28,20 +30,26 @@ from airflow_provider_lms.http.errors import LmsError, LmsInputError
 
 __all__ = [
     "CONTENT_TYPE",
+    "DEFAULT_NAMESPACE",
     "SOAP12_NS",
     "TEMPURI_NS",
     "SoapAnswer",
     "SoapFault",
     "UnsafeXmlError",
+    "WsdlDescription",
     "as_list",
     "build_envelope",
+    "check_namespace",
+    "content_type",
     "element_to_python",
     "escape_text",
     "format_datetime",
     "local_name",
     "parse_answer",
     "parse_fault",
+    "parse_wsdl",
     "parse_xml",
+    "soap_action",
 ]
 
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -49,6 +57,14 @@ TEMPURI_NS = "http://tempuri.org/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+#: ASSUMPTION: the service namespace of a tenant that does not say otherwise. The sources disagree: the
+#: working HelloID connector (and FACTS.md) use ``http://tempuri.org/``, docs.pynter.nl's examples write
+#: ``xmlns="/service/ApiService.asmx"``. The connector's value is the one proven on a live tenant; the
+#: connection extra ``namespace`` (or the tenant's WSDL) overrides it.
+DEFAULT_NAMESPACE = TEMPURI_NS
+#: The longest namespace accepted (a URI; real ones are a few dozen characters).
+_NAMESPACE_MAX = 512
 
 # XML 1.0 names (ASCII subset is enough for ASMX method and parameter names).
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -160,12 +176,16 @@ def build_envelope(
     params: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
     *,
     tz: str = "Europe/Amsterdam",
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> bytes:
     """A SOAP 1.2 request: credentials first, then ``params`` in order; UTF-8 bytes.
 
     ``None`` values are sent as ``xsi:nil``; leave a parameter out to send nothing at all.
+
+    :param namespace: the service namespace the method element (and so its children) is in.
     """
     _check_name(method, "method")
+    namespace = check_namespace(namespace)
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
     for name, _ in pairs:
         if name in ("username", "password"):
@@ -178,13 +198,48 @@ def build_envelope(
     text = (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<soap12:Envelope xmlns:soap12="{SOAP12_NS}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}">'
-        f'<soap12:Body><{method} xmlns="{TEMPURI_NS}">{"".join(children)}</{method}></soap12:Body>'
+        f'<soap12:Body><{method} xmlns="{_attribute(namespace)}">{"".join(children)}</{method}></soap12:Body>'
         "</soap12:Envelope>"
     )
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # pragma: no cover - surrogates are refused by escape_text already
         raise LmsInputError("params", "contains text that is not valid unicode") from None
+
+
+def check_namespace(value: Any, field: str = "namespace") -> str:
+    """A service namespace fit for an ``xmlns`` attribute and the ``action`` parameter.
+
+    Any non-empty text without blanks, control characters, quotes, ``<``, ``>`` or ``\\``, up to 512
+    characters: an absolute URI (``http://tempuri.org/``) or the relative reference docs.pynter.nl shows
+    (``/service/ApiService.asmx``). Refused with :class:`LmsInputError` naming ``field``.
+    """
+    if not isinstance(value, str) or not value:
+        raise LmsInputError(field, f"must be a non-empty namespace URI, got {value!r:.60}")
+    if len(value) > _NAMESPACE_MAX:
+        raise LmsInputError(field, f"is longer than {_NAMESPACE_MAX} characters")
+    for i, char in enumerate(value):
+        if char.isspace() or not char.isprintable() or char in '"<>\\`{}|^':
+            raise LmsInputError(field, f"has a character a namespace URI cannot hold at position {i + 1}")
+    return value
+
+
+def _attribute(value: str) -> str:
+    return escape_text(value, "namespace").replace('"', "&quot;")
+
+
+def soap_action(namespace: str, method: str) -> str:
+    """The action of ``method``: ASMX's rule, the namespace and the method name joined by one ``/``.
+
+    ASSUMPTION: ``http://tempuri.org/`` + ``GetCatalog`` -> ``http://tempuri.org/GetCatalog`` (as ASMX
+    documents it); a namespace without a trailing slash gets one in between.
+    """
+    return f"{namespace}{method}" if namespace.endswith("/") else f"{namespace}/{method}"
+
+
+def content_type(namespace: str, method: str) -> str:
+    """The SOAP 1.2 ``Content-Type`` with its ``action`` parameter (SOAP 1.2's successor of ``SOAPAction``)."""
+    return f'{CONTENT_TYPE}; action="{soap_action(check_namespace(namespace), method)}"'
 
 
 # -- reading ------------------------------------------------------------------------------------------
@@ -330,3 +385,94 @@ def parse_answer(content: bytes | str, *, platform: str = "Pynter", method: str 
         error=error,
         result=element_to_python(result_el) if result_el is not None else None,
     )
+
+
+# -- the WSDL -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WsdlDescription:
+    """What a tenant's WSDL says about the methods (ASMX document/literal, "wrapped" style).
+
+    :param target_namespace: the ``definitions``' ``targetNamespace`` (the service namespace).
+    :param methods: method name -> its parameters ``(name, type local name)`` in the order of the
+        request element's ``sequence``, the credentials (``username``, ``password``) left out.
+    :param types: complex type name -> its element names in order (the fields of a record parameter).
+    """
+
+    target_namespace: str | None
+    methods: Mapping[str, tuple[tuple[str, str | None], ...]]
+    types: Mapping[str, tuple[str, ...]]
+
+    def params(self, method: str) -> tuple[str, ...] | None:
+        """The parameter names of ``method`` in order, or None when the WSDL has no such method."""
+        entry = self.methods.get(method)
+        return None if entry is None else tuple(name for name, _ in entry)
+
+    def complex_params(self, method: str) -> frozenset[str]:
+        """The parameters of ``method`` whose type is a complex type of the WSDL (records, arrays)."""
+        return frozenset(name for name, type_name in self.methods.get(method, ()) if type_name in self.types)
+
+    def record_fields(self, method: str, param: str) -> tuple[str, ...] | None:
+        """The field names of a record parameter, when the WSDL describes its type."""
+        for name, type_name in self.methods.get(method, ()):
+            if name == param and type_name is not None:
+                return self.types.get(type_name)
+        return None
+
+
+_XS_NS = XSD_NS
+
+
+def _sequence_names(complex_type: Element) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for seq in complex_type.iter(f"{{{_XS_NS}}}sequence"):
+        for el in seq.findall(f"{{{_XS_NS}}}element"):
+            name = el.get("name")
+            if name:
+                type_name = el.get("type")
+                out.append((name, type_name.rpartition(":")[2] if type_name else None))
+        break  # the outer sequence only: a nested anonymous type is not a parameter list
+    return out
+
+
+def parse_wsdl(content: bytes | str) -> WsdlDescription:
+    """Read a WSDL 1.1 document with the hardened parser (no DTD, no entities: :func:`parse_xml`).
+
+    The methods are the ``portType`` operations; each one's parameters are the children of the schema
+    element its input message names (ASMX names it after the method). Raises ``ValueError`` for a
+    document that is not a WSDL.
+    """
+    root = parse_xml(content)
+    if root.tag != f"{{{WSDL_NS}}}definitions":
+        raise ValueError(f"not a WSDL 1.1 document (root element {root.tag!r})")
+    elements: dict[str, Element] = {}
+    types: dict[str, tuple[str, ...]] = {}
+    for schema in root.iter(f"{{{_XS_NS}}}schema"):
+        for child in schema:
+            name = child.get("name")
+            if not name:
+                continue
+            if child.tag == f"{{{_XS_NS}}}element":
+                elements.setdefault(name, child)
+            elif child.tag == f"{{{_XS_NS}}}complexType":
+                types.setdefault(name, tuple(n for n, _ in _sequence_names(child)))
+    messages: dict[str, str] = {}
+    for message_el in root.findall(f"{{{WSDL_NS}}}message"):
+        part = message_el.find(f"{{{WSDL_NS}}}part")
+        if message_el.get("name") and part is not None and part.get("element"):
+            messages[str(message_el.get("name"))] = str(part.get("element")).rpartition(":")[2]
+    methods: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    for port_type in root.findall(f"{{{WSDL_NS}}}portType"):
+        for operation in port_type.findall(f"{{{WSDL_NS}}}operation"):
+            name = operation.get("name")
+            if not name or name in methods:
+                continue
+            given = operation.find(f"{{{WSDL_NS}}}input")
+            message = str(given.get("message") or "").rpartition(":")[2] if given is not None else ""
+            element = elements.get(messages.get(message, name)) or elements.get(name)
+            params: list[tuple[str, str | None]] = []
+            if element is not None:
+                inner = element.find(f"{{{_XS_NS}}}complexType")
+                if inner is not None:
+                    params = _sequence_names(inner)
+            methods[name] = tuple(p for p in params if p[0] not in ("username", "password"))
+    return WsdlDescription(target_namespace=root.get("targetNamespace"), methods=methods, types=types)

@@ -1,7 +1,9 @@
 """Pynter: SOAP 1.2 (ASP.NET ASMX) at ``<customer URL>/service/apiservice.asmx``.
 
 Every call is a ``POST`` of a SOAP 1.2 envelope (:mod:`airflow_provider_lms.soap`): the method element in
-``http://tempuri.org/``, the API username and password as its first children, then the parameters.
+the service namespace (connection extra ``namespace``, default ``http://tempuri.org/``; the SOAP 1.2
+``action`` parameter of the Content-Type follows it), the API username and password as its first children,
+then the parameters.
 Answers carry ``Success``, ``Contents`` and ``Error``, or a SOAP ``Fault``; both become the core's typed
 errors here. Because every call is a POST, the HTTP core would never retry one on its own: each method
 below says whether it is a read (``idempotent=True``, with the reason) or a write (never resent blindly;
@@ -9,41 +11,56 @@ look-then-write where a read exists).
 
 What the document (pynter-api.nl.txt) does not give: the **parameter names** of the methods (each
 customer's WSDL at ``apiservice.asmx?WSDL`` has them). The names used here are ASSUMPTIONS, listed in
-:data:`ASSUMED_PARAMS`; a connection can rename them with the extra ``param_names``
-(``{"Qualifications": {"externalId": "identifier"}}``), every typed method takes ``extra_params``, and
-:meth:`PynterHook.call` sends any method with any parameters.
+:data:`ASSUMED_PARAMS`, and stay the offline default. A connection can rename them with the extra
+``param_names`` (``{"Qualifications": {"externalId": "identifier"}}``), or set ``"param_names": "wsdl"``:
+then the hook reads the tenant's WSDL once (hardened parser), sends each method's parameters under the
+WSDL's names and in its order, takes the WSDL's ``targetNamespace`` unless ``namespace`` is set, and refuses
+a parameter the WSDL does not list before sending. Every typed method takes ``extra_params``, and
+:meth:`PynterHook.call` sends any method with any parameters (their values checked first).
+
+Persons (``ensure_learners``): ``GetPersonByExternalId``, then ``CreatePerson`` or ``UpdatePerson``.
+``UpdatePerson`` replaces the whole record, so the hook reads, merges and writes back every field (never
+blanking one the caller does not give); identical data sends nothing. Blocking a person (``Blocked``) is how
+Pynter disables an account: :meth:`PynterHook.set_person_blocked`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-import httpx
-from pydantic import BaseModel
-
-from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.base import EnrollmentRef
 from airflow_provider_lms.hooks.capabilities import register_platform
-from airflow_provider_lms.http.client import ErrorParser, PlatformError
+from airflow_provider_lms.hooks.pynter_persons import PynterPersonsHook
+from airflow_provider_lms.hooks.pynter_soap import (
+    _EXTERNAL_ID_MAX,
+    ASSUMED_PARAMS,
+    MAX_TEXT,
+    READ_METHODS,
+    WRITE_METHODS,
+    PynterConnection,
+    _external_id,
+    _models,
+    _pynter_id,
+    _pynter_int,
+    _when,
+    _window,
+    parse_pynter_error,
+    wsdl_names,
+)
 from airflow_provider_lms.http.errors import (
-    LmsAuthenticationError,
-    LmsConflictError,
-    LmsError,
     LmsInputError,
     LmsNotFoundError,
-    LmsServerError,
     LmsValidationError,
 )
 from airflow_provider_lms.http.once import create_once
-from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
-from airflow_provider_lms.models.inputs import check_text, parse_moment, shown, validate_id
+from airflow_provider_lms.models.connection import LmsConnection
+from airflow_provider_lms.models.inputs import (
+    check_text,
+    validate_id,
+)
 from airflow_provider_lms.models.pynter import (
-    PYNTER_TZ,
     PynterCertificate,
     PynterClass,
     PynterCourseDate,
@@ -60,196 +77,30 @@ from airflow_provider_lms.models.pynter import (
 )
 from airflow_provider_lms.models.results import ItemResult, ItemStatus
 from airflow_provider_lms.models.state import NormalizedEnrollment
-from airflow_provider_lms.soap import (
-    CONTENT_TYPE,
-    SoapAnswer,
-    SoapFault,
-    as_list,
-    build_envelope,
-    parse_answer,
-    parse_fault,
-)
 
-__all__ = ["ASSUMED_PARAMS", "READ_METHODS", "WRITE_METHODS", "PynterConnection", "PynterHook", "parse_pynter_error"]
-
-M = TypeVar("M", bound=BaseModel)
-
-SERVICE_PATH = "service/apiservice.asmx"
-
-#: Methods that only read (safe to retry: a repeated read cannot change anything in Pynter). Names from
-#: the document's method list, plus GetPersonByExternalId (FACTS.md).
-READ_METHODS = frozenset(
-    {
-        "AvailableCourses", "CompletedCourses", "CourseDates", "CourseDatesByModules", "CourseDatesWithStatus",
-        "CoursesOverview", "GetAllFinishedModules", "GetAllLearningPortfolioContent", "GetAllTalents",
-        "GetCanceledPlanning", "GetCatalog", "GetCatalogFull", "GetClass", "GetClasses",
-        "GetClassesFilteredByDate", "GetClassesFilteredByTraining", "GetCompanyELearningModules",
-        "GetCompanyLearningModules", "GetHistoricAbsences", "GetInterviewCycles", "GetMandatoryPlanning",
-        "GetPaginatedLearningPortfolioContent", "GetPersonAgenda", "GetPersonCertificates",
-        "GetPersonFinishedELearning", "GetPersonPassport", "GetPersonPhoto", "GetPersonProgress",
-        "GetPersonsOnLearningModules", "GetPersonTalents", "GetPersonTraining", "GetPersonWorkExperience",
-        "GetPlanning", "GetROGResults", "GetTrainingsInSelectableThemeProfiles", "HealthCheck",
-        "Qualifications", "QualificationsByCodes", "StartedCourses", "ValidateEticket",
-        "GetPersonByExternalId",
-    }
-)  # fmt: skip
-
-#: Methods that change Pynter: never resent blindly after an ambiguous failure.
-WRITE_METHODS = frozenset(
-    {
-        "ConnectorError", "ConnectorStatusUpdatePlanning", "CreateFolder", "DeleteFolder", "InsertClass",
-        "UpdateBIG", "UpdateCatalogus", "UpdateEmployee", "UpdateEticketAttendance", "UpdateLocation",
-        "UpdateLocationAndDivision", "UpdatePersonManager", "UpdateStudy", "UpdateWindowsUsername",
-        "CreatePerson", "UpdatePerson",
-    }
-)  # fmt: skip
-
-#: ASSUMPTION: the parameter names the typed methods send (not in the document; see the module docstring).
-ASSUMED_PARAMS: dict[str, tuple[str, ...]] = {
-    "CompletedCourses": ("startDate", "endDate"),
-    "GetAllFinishedModules": ("startDate",),
-    "Qualifications": ("externalId",),
-    "QualificationsByCodes": ("externalId", "codes"),
-    "StartedCourses": ("externalId",),
-    "CourseDatesWithStatus": ("startDate", "endDate"),
-    "CoursesOverview": ("externalId",),
-    "GetPersonCertificates": ("externalId",),
-    "GetPersonTraining": ("externalId",),
-    "GetPersonProgress": ("externalId",),
-    "GetMandatoryPlanning": ("moduleId",),
-    "UpdateEmployee": ("employee",),
-    "InsertClass": ("groupClass",),
-    "GetClassesFilteredByTraining": ("trainingId",),
-    "UpdateEticketAttendance": ("hash",),
-    "ValidateEticket": ("hash",),
-    "GetPersonByExternalId": ("externalId",),  # FACTS.md: documented by the HelloID connector
-}
+__all__ = [
+    "ASSUMED_PARAMS",
+    "MAX_TEXT",
+    "READ_METHODS",
+    "WRITE_METHODS",
+    "PynterConnection",
+    "PynterHook",
+    "parse_pynter_error",
+    "wsdl_names",
+]
 
 #: The id test_connection looks up: "Person not found." proves the credentials were accepted.
 _PROBE_EXTERNAL_ID = "airflow-connection-test"
 
-_AUTH_WORDS = ("credential", "password", "username", "authenticat", "not authorized", "unauthori", "login")
-_CONFLICT_WORDS = ("already exists", "duplicate", "already")
-
-
-def _classify(message: str | None, default: type[LmsError]) -> type[LmsError]:
-    """The typed error for a Pynter error text. ASSUMPTION: Pynter's texts are English sentences such as
-    the documented ``Person not found.``; other wordings fall back to ``default``."""
-    text = (message or "").lower()
-    if "not found" in text:
-        return LmsNotFoundError
-    if any(w in text for w in _AUTH_WORDS):
-        return LmsAuthenticationError
-    if any(w in text for w in _CONFLICT_WORDS):
-        return LmsConflictError
-    return default
-
-
-def parse_pynter_error(response: httpx.Response) -> PlatformError:
-    """Read a SOAP fault out of an error answer (HTTP 4xx/5xx), with the hardened parser."""
-    fault = parse_fault(response.content)
-    if fault is None:
-        return PlatformError(message=response.text.strip()[:300] or None)
-    code, reason = fault
-    return PlatformError(message=reason, code=code)
-
-
-def _pynter_id(field: str, value: Any) -> int:
-    """Pynter's record ids (modules, classes, persons) are positive 32-bit integers (.NET ``int``)."""
-    bad = f"must be a positive integer Pynter id, got {shown(value)}"
-    if isinstance(value, bool):
-        raise LmsInputError(field, bad)
-    text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, int):
-        number = value
-    # ASCII digits only (str.isdigit() takes Arabic-Indic digits too), and few enough for int() never to raise.
-    elif text.isascii() and text.isdigit() and len(text) <= 10:
-        number = int(text)
-    else:
-        raise LmsInputError(field, bad)
-    if not 1 <= number <= 2**31 - 1:
-        raise LmsInputError(field, bad)
-    return number
-
-
-#: ASSUMPTION: an external id (employee number) is at most 100 characters, as PynterEmployee.external_id.
-_EXTERNAL_ID_MAX = 100
-
-
-def _external_id(field: str, value: Any) -> str:
-    """A person's external id: clean text (or an integer), at most 100 characters, no blanks."""
-    return validate_id(field, value, max_length=_EXTERNAL_ID_MAX)
-
-
-def _when(field: str, value: Any) -> datetime:
-    """A moment for a SOAP parameter; naive values stay naive (the envelope reads them in Pynter's zone)."""
-    return parse_moment(field, value, naive_tz=None)
-
-
-def _window(start: Any, end: Any) -> tuple[datetime, datetime]:
-    first, last = _when("start", start), _when("end", end)
-    if (first.tzinfo is None) == (last.tzinfo is None) and last < first:
-        raise LmsInputError("end", f"{last.isoformat()} is before start {first.isoformat()}")
-    return first, last
-
-
-_METHOD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
-
-
-def _pynter_int(field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
-        raise LmsInputError(field, f"must be a whole number from 0, got {shown(value)}")
-    return value
-
-
-def _models(model: type[M], contents: Any) -> list[M]:
-    return [model.model_validate(row) for row in as_list(contents) if isinstance(row, dict)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PynterConnection(LmsConnection):
-    """A Pynter connection: the API username and password (sent in every SOAP body) and parameter renames.
-
-    :param username: the API username (the login field).
-    :param password: the API password; masked in logs, left out of ``repr``.
-    :param param_names: per method, our parameter name -> the customer's WSDL name (extra ``param_names``).
-    """
-
-    username: str
-    password: str = field(repr=False)
-    param_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    extra_keys: ClassVar[frozenset[str] | None] = frozenset({"param_names"})
-
-    @classmethod
-    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
-        # Credentials first, then the renames: the order the hook has always checked them in.
-        username = fields.required(fields.conn.login, "username (login)")
-        # The password travels in the SOAP body, not a header: only what XML cannot carry is refused.
-        password = fields.secret(fields.conn.password, "password", in_header=False)
-        renames = fields.extras.get("param_names") or {}
-        if isinstance(renames, str):
-            try:
-                renames = json.loads(renames)
-            except ValueError:
-                raise fields.error("param_names", "is not JSON") from None
-        if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
-            raise fields.error("param_names", 'must look like {"Method": {"ourName": "theirName"}}')
-        param_names = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in renames.items()}
-        for method, names in param_names.items():
-            # Both sides become XML element names in the envelope.
-            for name in (method, *names, *names.values()):
-                if not _METHOD_NAME.fullmatch(name):
-                    raise fields.error("param_names", f"{shown(name)} is not an XML element name")
-        return {"username": username, "password": password, "param_names": param_names}
-
 
 @register_platform
-class PynterHook(LmsHook[PynterConnection]):
+class PynterHook(PynterPersonsHook):
     """Pynter: SOAP 1.2 at ``<customer URL>/service/apiservice.asmx``; credentials travel in the body.
 
     Connection: ``base_url`` is the customer URL (``https://<customer>.pynter.nl``, acceptance
-    ``https://<customer>.acc.pynter.nl``), login = API username, password = API password. Optional extra
-    ``param_names``: renames of the assumed parameter names per method (see :data:`ASSUMED_PARAMS`).
+    ``https://<customer>.acc.pynter.nl``), login = API username, password = API password. Optional extras:
+    ``param_names`` (renames of the assumed parameter names per method, see :data:`ASSUMED_PARAMS`, or
+    ``"wsdl"`` to read them from the tenant's WSDL, once per hook) and ``namespace`` (the service namespace).
 
     Ids: ``learner_id`` is the person's external id (employee number, as ``GetPersonByExternalId``
     takes it), ``course_id`` a course (``LearningModule``) id; an ``enrollment_id`` is
@@ -262,15 +113,12 @@ class PynterHook(LmsHook[PynterConnection]):
     hook_name = "Pynter"
     default_conn_name = "pynter_default"
     platform: ClassVar[str] = "Pynter"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"enrollment_status"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"enrollment_status", "ensure_learners"})
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/soap+xml"}
 
     connection_model: ClassVar[type[LmsConnection]] = PynterConnection
 
     # -- connection -----------------------------------------------------------------------------------------
-    def error_parser(self) -> ErrorParser:
-        return parse_pynter_error
-
     def check_connection(self) -> str:
         # "Person not found." means the credentials were accepted: only the probe person is missing.
         with contextlib.suppress(LmsNotFoundError):
@@ -292,108 +140,6 @@ class PynterHook(LmsHook[PynterConnection]):
         self.parse_learner_id(field, learner)
         _pynter_id(field, course)
         return text
-
-    # -- the SOAP exchange -------------------------------------------------------------------------------------
-    def _envelope(self, method: str, params: Mapping[str, Any]) -> bytes:
-        # The callers built their client first, so this reads no connection (none from the triggerer's loop).
-        config = self.connection_config
-        renames = config.param_names.get(method, {})
-        pairs = [(renames.get(k, k), v) for k, v in params.items()]
-        return build_envelope(method, config.username, config.password, pairs, tz=PYNTER_TZ)
-
-    @staticmethod
-    def _is_read(method: str, idempotent: bool | None) -> bool:
-        if idempotent is not None:
-            return idempotent
-        # Unknown methods count as writes: a wrong "read" label could repeat a change.
-        return method in READ_METHODS
-
-    def _answer_parser(self, method: str) -> Callable[[httpx.Response], SoapAnswer]:
-        def parse(response: httpx.Response) -> SoapAnswer:
-            # A proxy's or load balancer's HTML error page is a broken answer, not a hostile document: its
-            # <!DOCTYPE html> would otherwise be refused as a DTD (never retried). A ValueError makes the
-            # core treat it as a malformed answer (retried for reads, looked up again for writes).
-            if response.headers.get("content-type", "").lower().startswith("text/html"):
-                raise ValueError(f"{method}: the answer is an HTML page, not a SOAP envelope")
-            answer = parse_answer(response.content, platform=self.platform, method=method)
-            if answer.success is False:
-                message = answer.error or "Success=false without an Error text"
-                cls = _classify(answer.error, LmsValidationError)
-                raise cls(f"{method} failed", code="Success=false", platform_message=message, platform=self.platform)
-            return answer
-
-        return parse
-
-    def _reclassify(self, exc: LmsError, method: str) -> LmsError:
-        """SOAP faults arrive as HTTP 500 from ASMX whoever is at fault: type them by their fault code."""
-        code = str(exc.code or "")
-        if isinstance(exc, SoapFault | LmsServerError) and code:
-            base: type[LmsError] = LmsServerError if code.endswith("Receiver") else LmsValidationError
-            cls = _classify(exc.platform_message, base)
-            if cls is not type(exc):
-                return cls(
-                    f"{method}: SOAP fault",
-                    status=exc.status,
-                    code=code,
-                    platform_message=exc.platform_message,
-                    platform=self.platform,
-                )
-        return exc
-
-    def _request_kwargs(self, method: str, params: Mapping[str, Any], idempotent: bool | None) -> dict[str, Any]:
-        # The method and parameter names become XML element names: letters, digits and "_" only.
-        if not isinstance(method, str) or not _METHOD_NAME.fullmatch(method):
-            raise LmsInputError("method", f"must be a SOAP method name such as GetCatalog, got {shown(method)}")
-        for name in params:
-            if not isinstance(name, str) or not _METHOD_NAME.fullmatch(name):
-                raise LmsInputError(f"{method} parameter", f"{shown(name)} is not an XML element name")
-        return {
-            "content": self._envelope(method, params),
-            "headers": {"Content-Type": CONTENT_TYPE},
-            "idempotent": self._is_read(method, idempotent),
-            "parse": self._answer_parser(method),
-        }
-
-    def call_answer(
-        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
-    ) -> SoapAnswer:
-        """Send one method and return the whole parsed answer."""
-        client = self.get_conn()
-        kwargs = self._request_kwargs(method, params or {}, idempotent)
-        try:
-            return client.request("POST", SERVICE_PATH, **kwargs)
-        except LmsError as exc:
-            raise self._reclassify(exc, method) from None
-
-    async def acall_answer(
-        self, method: str, params: Mapping[str, Any] | None = None, *, idempotent: bool | None = None
-    ) -> SoapAnswer:
-        """The async twin of :meth:`call_answer` (triggers)."""
-        client = await self.aget_conn()
-        kwargs = self._request_kwargs(method, params or {}, idempotent)
-        try:
-            return await client.arequest("POST", SERVICE_PATH, **kwargs)
-        except LmsError as exc:
-            raise self._reclassify(exc, method) from None
-
-    def call(self, method: str, *, idempotent: bool | None = None, **params: Any) -> Any:
-        """Call any of Pynter's methods with the parameters given, in order; return ``Contents``.
-
-        The document lists about 57 methods but not their parameters: pass them as the customer's WSDL
-        names them. Reads (:data:`READ_METHODS`) are retried after transport errors; anything else is a
-        write and is not resent unless you pass ``idempotent=True`` (only when repeating it provably
-        changes nothing).
-
-        :param method: the method name, e.g. ``"GetCatalog"``.
-        :param idempotent: override the read/write classification.
-        """
-        answer = self.call_answer(method, params, idempotent=idempotent)
-        return answer.contents if answer.contents is not None else answer.result
-
-    async def acall(self, method: str, *, idempotent: bool | None = None, **params: Any) -> Any:
-        """The async twin of :meth:`call`."""
-        answer = await self.acall_answer(method, params, idempotent=idempotent)
-        return answer.contents if answer.contents is not None else answer.result
 
     # -- completions and qualifications (reads) -------------------------------------------------------------
     def completed_courses(
@@ -450,18 +196,6 @@ class PynterHook(LmsHook[PynterConnection]):
         )
 
     # -- per person (reads) --------------------------------------------------------------------------------------
-    def get_person(self, external_id: str) -> PynterPerson:
-        """``GetPersonByExternalId``; raises :class:`LmsNotFoundError` for ``Person not found.``."""
-        contents = self.call("GetPersonByExternalId", externalId=_external_id("external_id", external_id))
-        return PynterPerson.model_validate(contents if isinstance(contents, dict) else {})
-
-    def find_person(self, external_id: str) -> PynterPerson | None:
-        """The person with this external id, or None."""
-        try:
-            return self.get_person(external_id)
-        except LmsNotFoundError:
-            return None
-
     def get_person_certificates(self, external_id: str, **extra_params: Any) -> list[PynterCertificate]:
         """``GetPersonCertificates``: certificates of the person's self-added courses."""
         return _models(

@@ -29,6 +29,10 @@ from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollm
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 __all__ = [
+    "PERSON_BOOLEAN_FIELDS",
+    "PERSON_DATETIME_FIELDS",
+    "PERSON_FIELDS",
+    "PERSON_READ_ONLY_FIELDS",
     "PYNTER_TZ",
     "PynterCertificate",
     "PynterClass",
@@ -44,6 +48,8 @@ __all__ = [
     "PynterTraining",
     "latest_result",
     "normalize_pynter",
+    "person_differs",
+    "person_for_write",
 ]
 
 #: ASSUMPTION: Pynter's zone-less dateTimes are Dutch local time.
@@ -197,7 +203,7 @@ class PynterMandatoryPlanning(_Record):
 
 
 class PynterPerson(_Record):
-    """A person (``GetPersonByExternalId``)."""
+    """A person (``GetPersonByExternalId``); fields the answer has beyond these are kept (``model_extra``)."""
 
     Id: int | None = None
     ExternalIdentifier: str | None = None
@@ -206,6 +212,81 @@ class PynterPerson(_Record):
     FamilyName: str | None = None
     Email: str | None = None
     Blocked: bool | None = None
+    AccountLevel: str | None = None
+
+
+#: The fields of ``personCreate`` / ``personUpdate``, in docs.pynter.nl's order ("Gebruikers aanmaken"), then the
+#: two the HelloID connector also sends (pynter-params.md section 2).
+PERSON_FIELDS: tuple[str, ...] = (
+    "ExternalIdentifier", "FirstName", "Insertion", "FamilyName", "Email", "AccountLevel", "IsManager",
+    "FunctionName", "DivisionName", "CostCentre", "PhoneNumber", "ContractStartTime", "ContractEndTime",
+    "ManagerExternalIdentifier", "Blocked",
+)  # fmt: skip
+#: Person fields sent as ``xsi:type="xsd:boolean"`` and ``xsd:dateTime``: a read gives them back as text.
+PERSON_BOOLEAN_FIELDS = frozenset({"IsManager", "Blocked"})
+PERSON_DATETIME_FIELDS = frozenset({"ContractStartTime", "ContractEndTime"})
+#: Fields a read returns that are not part of the record written back: the Pynter id travels as its own
+#: ``pynterPersonId`` parameter.
+PERSON_READ_ONLY_FIELDS = frozenset({"Id", "PynterId"})
+
+
+def _wire_value(name: str, value: Any) -> Any:
+    """A person field as read (text) turned back into what the envelope types: booleans and dateTimes."""
+    if name in PERSON_BOOLEAN_FIELDS and isinstance(value, str):
+        flag = value.strip().lower()
+        if flag in ("true", "false"):
+            return flag == "true"
+    if name in PERSON_DATETIME_FIELDS and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()[:19])
+        except ValueError:
+            return value
+    return value
+
+
+def person_for_write(
+    current: dict[str, Any], changes: dict[str, Any], *, allowed: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The whole record to send with ``UpdatePerson``: what Pynter holds, with ``changes`` laid over it.
+
+    ``UpdatePerson`` replaces the whole record (pynter-params.md: a field left out may be reset, e.g.
+    ``AccountLevel`` falls back to "User"), so every field the read returned is sent back, typed again
+    (booleans, dateTimes), except the read-only id. Empty values are left out, as the HelloID connector
+    does. Known fields come first in docs.pynter.nl's order; ASSUMPTION: further fields the tenant returns
+    follow in the order read (the server ignores elements it does not know, pynter-params.md section 2).
+    With ``allowed`` (the record type's fields from the tenant's WSDL) only those are sent, in that order.
+    """
+    merged: dict[str, Any] = {}
+    for name, value in {**current, **changes}.items():
+        if name in PERSON_READ_ONLY_FIELDS or value is None or value == "" or isinstance(value, dict | list):
+            continue
+        merged[name] = _wire_value(name, value)
+    order = allowed if allowed is not None else PERSON_FIELDS
+    record = {name: merged[name] for name in order if name in merged}
+    if allowed is None:
+        record.update({k: v for k, v in merged.items() if k not in record})
+    return record
+
+
+def _same(name: str, have: Any, want: Any) -> bool:
+    have = _wire_value(name, have)
+    if isinstance(want, bool) or isinstance(have, bool):
+        return str(have).lower() == str(want).lower()
+    if isinstance(want, datetime) or isinstance(have, datetime):
+
+        def text(v: Any) -> str:
+            return v.strftime("%Y-%m-%dT%H:%M:%S") if isinstance(v, datetime) else str(v or "")[:19]
+
+        return text(have) == text(want)
+    if name == "Email":
+        # E-mail addresses compare without case: a case-only difference is not worth rewriting the record.
+        return str(have or "").lower() == str(want or "").lower()
+    return (have or None) == (want or None)
+
+
+def person_differs(current: dict[str, Any], changes: dict[str, Any]) -> bool:
+    """Whether writing ``changes`` would change the person as Pynter reports it."""
+    return any(not _same(name, current.get(name), value) for name, value in changes.items())
 
 
 class PynterClass(_Record):

@@ -1,4 +1,5 @@
-"""Pynter-only operators: upsert employees in bulk, record e-ticket attendance, sync completions out.
+"""Pynter-only operators: upsert employees in bulk, block (disable) or unblock persons, record e-ticket
+attendance, sync completions out.
 
 Pynter's writes (``UpdateEmployee``, ``UpdateEticketAttendance``) go through look-then-write item actions
 on :class:`~airflow_provider_lms.hooks.pynter.PynterHook`, so a re-run or a task retry changes only what is
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 __all__ = [
+    "PynterBlockPersonsOperator",
     "PynterRecordEticketAttendanceOperator",
     "PynterSyncCompletionsOperator",
     "PynterUpsertEmployeesOperator",
@@ -97,6 +99,37 @@ class PynterUpsertEmployeesOperator(_PynterBulkOperator):
         records, merged = dedupe_rows("employees", records, lambda r: r.external_id, what="external_id")
         self.merged.update(merged)
         summary = self.run_bulk(records, hook.upsert_employee, key=lambda r: r.external_id)
+        return self.finish(context, summary)
+
+
+class PynterBlockPersonsOperator(_PynterBulkOperator):
+    """Block (disable) or unblock persons, the way Pynter disables an account: ``UpdatePerson`` with
+    ``Blocked``. Pynter has no delete; the person's whole record is read and written back, so nothing else
+    changes. Persons already so count as done; an unknown person fails its item only.
+
+    Returns the bulk summary; each item's result is ``{"learner_id", "person_id", "action"}``.
+
+    :param lms_conn_id: the Pynter connection.
+    :param external_ids: the persons' external ids (employee numbers).
+    :param blocked: True to block (the default), False to unblock.
+    :param concurrency: how many persons are handled at once.
+    :param fail_on_item_error: fail the task when any person failed.
+    """
+
+    template_fields: Sequence[str] = ("lms_conn_id", "external_ids")
+    operation = "block_persons"
+
+    def __init__(self, *, external_ids: Any, blocked: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.external_ids = external_ids
+        self.blocked = blocked
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if not isinstance(self.blocked, bool):
+            raise LmsInputError("blocked", f"must be true or false, got {self.blocked!r}")
+        hook = self.prepare_hook()
+        ids = self.parse_ids("external_ids", self.external_ids, hook.parse_learner_id)
+        summary = self.run_bulk(ids, lambda ext: hook.set_person_blocked(ext, self.blocked), key=str)
         return self.finish(context, summary)
 
 

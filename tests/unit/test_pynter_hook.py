@@ -79,7 +79,10 @@ def test_a_read_posts_a_soap12_envelope_with_credentials_first(conn):
     route = respx.post(URL).mock(return_value=answer("Qualifications", RESULTS))
     results = PynterHook(conn).qualifications("E1")
     request = route.calls.last.request
-    assert request.headers["content-type"] == "application/soap+xml; charset=utf-8"
+    # SOAP 1.2 carries the action as a Content-Type parameter: the namespace joined with the method.
+    assert request.headers["content-type"] == (
+        'application/soap+xml; charset=utf-8; action="http://tempuri.org/Qualifications"'
+    )
     method, params = sent(request)
     assert method == "Qualifications"
     assert list(params) == ["username", "password", "externalId"]

@@ -1,4 +1,5 @@
-"""Control routes under ``/_sandbox/pynter``: the state, auto-progress, and results added directly."""
+"""Control routes under ``/_sandbox/pynter``: the state, auto-progress, results added directly, and the
+tenant's service settings (its namespace and parameter names, which the WSDL then describes)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_provider_lms.sandbox.pynter.errors import Failure
+from airflow_provider_lms.sandbox.pynter.soap import TEMPURI_NS
 from airflow_provider_lms.sandbox.pynter.views import state_summary
 
 if TYPE_CHECKING:
     from airflow_provider_lms.sandbox.pynter.state import PynterState
     from airflow_provider_lms.sandbox.state import SandboxState
 
-__all__ = ["AutoProgressBody", "ResultBody", "create_control_router"]
+__all__ = ["AutoProgressBody", "ResultBody", "ServiceBody", "create_control_router"]
 
 
 class AutoProgressBody(BaseModel):
@@ -34,6 +36,18 @@ class ResultBody(BaseModel):
     finish_date: datetime | None = None
 
 
+class ServiceBody(BaseModel):
+    """``PUT /_sandbox/pynter/service``: play a tenant with another namespace or other parameter names.
+
+    :param namespace: the service namespace (default ``http://tempuri.org/``).
+    :param param_names: per method, the double's parameter name -> this tenant's name.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    namespace: str = Field(default=TEMPURI_NS, min_length=1, max_length=512, pattern=r'^[^\s"<>&]+$')
+    param_names: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
 def create_control_router(sandbox_state: SandboxState) -> APIRouter:
     """Control routes under ``/_sandbox/pynter``."""
     router = APIRouter(tags=["sandbox control"])
@@ -47,6 +61,12 @@ def create_control_router(sandbox_state: SandboxState) -> APIRouter:
     @router.put("/pynter/auto_progress")
     async def put_auto(body: AutoProgressBody) -> dict[str, Any]:
         pynter.set_auto_progress(body.complete_after_seconds)
+        return body.model_dump()
+
+    @router.put("/pynter/service")
+    async def put_service(body: ServiceBody) -> dict[str, Any]:
+        pynter.namespace = body.namespace
+        pynter.param_names = {m: dict(names) for m, names in body.param_names.items()}
         return body.model_dump()
 
     @router.post("/pynter/results")

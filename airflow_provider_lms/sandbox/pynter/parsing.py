@@ -19,7 +19,7 @@ __all__ = ["SoapCall", "parse_call"]
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 #: Record fields that are booleans: an untyped ``true``/``false`` in one is refused, as Pynter does.
-_BOOLEAN_FIELDS = frozenset({"Blocked"})
+_BOOLEAN_FIELDS = frozenset({"Blocked", "IsManager"})
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _param_value(el: Element) -> Any:
     return text
 
 
-def _method_element(body: bytes) -> Element:
+def _method_element(body: bytes, namespace: str) -> Element:
     try:
         root = defused_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
@@ -78,21 +78,24 @@ def _method_element(body: bytes) -> Element:
     method_el = next(iter(soap_body), None) if soap_body is not None else None
     if method_el is None:
         raise Fault("The SOAP Body is empty.")
-    if not method_el.tag.startswith(f"{{{TEMPURI_NS}}}"):
-        raise Fault(f"The method element must be in namespace {TEMPURI_NS}.")
+    if not method_el.tag.startswith(f"{{{namespace}}}"):
+        raise Fault(f"The method element must be in namespace {namespace}.")
     return method_el
 
 
-def parse_call(body: bytes) -> SoapCall:
-    """A request body as a :class:`SoapCall`; anything malformed is a :class:`~.errors.Fault`."""
-    method_el = _method_element(body)
+def parse_call(body: bytes, namespace: str = TEMPURI_NS) -> SoapCall:
+    """A request body as a :class:`SoapCall`; anything malformed is a :class:`~.errors.Fault`.
+
+    :param namespace: the service namespace the method element and its children must be in.
+    """
+    method_el = _method_element(body, namespace)
     children = list(method_el)
     names = [local_name(c.tag) for c in children[:2]]
     if names != ["username", "password"]:
         raise Fault("The first children of the method element must be username and password.")
     params: dict[str, Any] = {}
     for child in children[2:]:
-        if not child.tag.startswith(f"{{{TEMPURI_NS}}}"):
-            raise Fault(f"Parameter {local_name(child.tag)} must be in namespace {TEMPURI_NS}.")
+        if not child.tag.startswith(f"{{{namespace}}}"):
+            raise Fault(f"Parameter {local_name(child.tag)} must be in namespace {namespace}.")
         params[local_name(child.tag)] = _param_value(child)
     return SoapCall(local_name(method_el.tag), children[0].text or "", children[1].text or "", params)

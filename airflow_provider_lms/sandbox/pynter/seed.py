@@ -31,6 +31,14 @@ class PynterSeed:
         ("E1003", "Gijs", None, "Mulder"),
         ("E1004", "Sanne", None, "Bakker"),
     )
+    #: Fields beyond the name some persons have: a merge must keep them (UpdatePerson replaces the record).
+    PERSON_DETAILS: dict[str, dict[str, Any]] = {
+        "E1002": {
+            "AccountLevel": "MANAGER", "IsManager": True, "FunctionName": "Teamleider verpleging",
+            "DivisionName": "Zorg Utrecht", "CostCentre": "KP-410", "PhoneNumber": "+31 30 123 4567",
+            "ContractStartTime": datetime(2019, 9, 1),
+        },
+    }  # fmt: skip
     #: (external id, module id, how long ago it was finished); result ids follow this order.
     RESULTS: tuple[tuple[str, int, dict[str, int]], ...] = (
         ("E1001", 1, {"months": 26}), ("E1001", 1, {"months": 14}), ("E1001", 2, {"years": 2}),
@@ -56,7 +64,7 @@ def seed_state(state: PynterState) -> None:
         state.persons[ext] = {
             "Id": pid, "ExternalIdentifier": ext, "FirstName": first, "Insertion": insertion,
             "FamilyName": family, "Email": f"{first.lower()}.{family.lower().replace(' ', '')}@sandbox.example",
-            "Blocked": False,
+            "AccountLevel": "USER", "Blocked": False, **PynterSeed.PERSON_DETAILS.get(ext, {}),
         }  # fmt: skip
     state.results = []
     for ext, module, offset in PynterSeed.RESULTS:

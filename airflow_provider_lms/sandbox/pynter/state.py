@@ -16,10 +16,15 @@ import pendulum
 from airflow_provider_lms.sandbox.pynter.errors import Failure, Fault
 from airflow_provider_lms.sandbox.pynter.records import AutoProgress, PendingCompletion, Row
 from airflow_provider_lms.sandbox.pynter.seed import PYNTER_SANDBOX_PASSWORD, PYNTER_SANDBOX_USERNAME, seed_state
+from airflow_provider_lms.sandbox.pynter.soap import TEMPURI_NS
+from airflow_provider_lms.sandbox.pynter.wsdl import ACCOUNT_LEVELS, PERSON_RECORD_FIELDS
 
 __all__ = ["PynterState"]
 
 _TZ = "Europe/Amsterdam"
+_PERSON_FIELDS = tuple(name for name, _ in PERSON_RECORD_FIELDS)
+#: HelloID's field mapping marks these mandatory; its README says every update must carry them.
+_PERSON_REQUIRED = ("ExternalIdentifier", "FirstName", "FamilyName", "Email")
 
 
 @dataclass
@@ -46,6 +51,17 @@ class PynterState:
     auto_progress: AutoProgress | None = None
     #: Completions scheduled by auto-progress.
     pending: list[PendingCompletion] = field(default_factory=list)
+    #: The service namespace the method elements must be in (a tenant setting; the sources disagree).
+    namespace: str = TEMPURI_NS
+    #: Per method, the double's parameter name -> the name this "tenant" uses (in the WSDL and on the wire).
+    param_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Per external id, how many writes changed the person (create = 1): a doubled write shows as 2.
+    person_revisions: dict[str, int] = field(default_factory=dict)
+    #: Per external id, how many CreatePerson / UpdatePerson calls were carried out, a no-change one included:
+    #: a write resent blindly after a lost answer shows here even when it changed nothing.
+    person_writes: dict[str, int] = field(default_factory=dict)
+    #: How often the WSDL was read (a client should read it once per hook, not once per call).
+    wsdl_reads: int = 0
 
     def __post_init__(self) -> None:
         self.reset()
@@ -61,6 +77,11 @@ class PynterState:
         self.calls = []
         self.auto_progress = None
         self.pending = []
+        self.namespace = TEMPURI_NS
+        self.param_names = {}
+        self.person_revisions = {}
+        self.person_writes = {}
+        self.wsdl_reads = 0
 
     # -- the call itself --------------------------------------------------------------------------------------
     def record_call(self, method: str) -> None:
@@ -241,6 +262,63 @@ class PynterState:
                 if row["Status"] == "Verlopen":
                     self.pending.append(PendingCompletion(row["ExternalId"], module_id, due))
         return new_id
+
+    # -- persons: CreatePerson / UpdatePerson replace whole records -------------------------------------------------
+    def person_by_id(self, pynter_id: int) -> Row:
+        """The person with this Pynter id (``Failure`` if there is none)."""
+        for person in self.persons.values():
+            if person["Id"] == pynter_id:
+                return person
+        raise Failure("Person not found.")
+
+    @staticmethod
+    def _person_record(record: dict[str, Any]) -> Row:
+        """A ``personCreate`` / ``personUpdate`` as stored: the known fields only (others are ignored, as
+        ASMX's serializer ignores unknown elements); ``AccountLevel`` defaults to ``USER``."""
+        for required in _PERSON_REQUIRED:
+            if record.get(required) in (None, ""):
+                raise Failure(f"{required} is required.")
+        level = record.get("AccountLevel") or "USER"
+        if level not in ACCOUNT_LEVELS:
+            raise Fault(f"Instance validation error: '{level}' is not a valid value for AccountLevel.")
+        for flag in ("IsManager", "Blocked"):
+            if record.get(flag) is not None and not isinstance(record[flag], bool):
+                raise Fault(f'{flag} must be typed xsi:type="xsd:boolean".')
+        for moment in ("ContractStartTime", "ContractEndTime"):
+            if record.get(moment) is not None and not isinstance(record[moment], datetime):
+                raise Fault(f'{moment} must be typed xsi:type="xsd:dateTime".')
+        stored = {name: record.get(name) for name in _PERSON_FIELDS}
+        stored["AccountLevel"] = level
+        return stored
+
+    def create_person(self, record: dict[str, Any]) -> int:
+        """``CreatePerson``: a new person; an external id already in use is refused."""
+        stored = self._person_record(record)
+        ext = str(stored["ExternalIdentifier"])
+        if ext in self.persons:
+            # ASSUMPTION: the wording; the sources show only "Person not found.".
+            raise Failure("A person with this ExternalIdentifier already exists.")
+        new_id = max((q["Id"] for q in self.persons.values()), default=0) + 1
+        self.persons[ext] = {"Id": new_id, **stored}
+        self.person_revisions[ext] = self.person_revisions.get(ext, 0) + 1
+        self.person_writes[ext] = self.person_writes.get(ext, 0) + 1
+        return new_id
+
+    def update_person(self, pynter_id: int, record: dict[str, Any]) -> None:
+        """``UpdatePerson``: the whole record is replaced; a field left out is cleared (``AccountLevel``
+        back to ``USER``), as pynter-params.md reads the HelloID connector."""
+        person = self.person_by_id(pynter_id)
+        stored = self._person_record(record)
+        old_ext, new_ext = str(person["ExternalIdentifier"]), str(stored["ExternalIdentifier"])
+        if new_ext != old_ext and new_ext in self.persons:
+            raise Failure("A person with this ExternalIdentifier already exists.")
+        replaced = {"Id": pynter_id, **stored}
+        self.person_writes[new_ext] = self.person_writes.pop(old_ext, 0) + 1
+        if replaced == person:
+            return
+        del self.persons[old_ext]
+        self.persons[new_ext] = replaced
+        self.person_revisions[new_ext] = self.person_revisions.pop(old_ext, 0) + 1
 
     def mark_attended(self, ticket_hash: str) -> None:
         """Record that the e-ticket's holder attended."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import quoteattr
 
 from starlette.responses import Response
 
@@ -47,11 +48,18 @@ def _contents(contents: Any, row: str) -> str:
     return xml_element("Contents", contents)
 
 
-def answer(method: str, success: bool, contents: Any = None, error: str | None = None, row: str = "Row") -> Response:
-    """A method's answer; a list in ``contents`` becomes one ``row`` element per item."""
+def answer(
+    method: str,
+    success: bool,
+    contents: Any = None,
+    error: str | None = None,
+    row: str = "Row",
+    namespace: str = TEMPURI_NS,
+) -> Response:
+    """A method's answer, in the service ``namespace``; a list in ``contents`` becomes one ``row`` element per item."""
     error_xml = f"<Error>{escape_text(error)}</Error>" if error else "<Error />"
     inner = (
-        f'<{method}Response xmlns="{TEMPURI_NS}"><{method}Result>'
+        f"<{method}Response xmlns={quoteattr(namespace)}><{method}Result>"
         f"<Success>{'true' if success else 'false'}</Success>{_contents(contents, row)}{error_xml}"
         f"</{method}Result></{method}Response>"
     )
@@ -74,4 +82,7 @@ def state_summary(state: PynterState) -> dict[str, Any]:
         "persons": list(state.persons.values()), "results": state.results, "classes": list(state.classes.values()),
         "etickets": list(state.etickets.values()), "calls": state.calls, "planning": state.planning(),
         "pending": [{"external_id": e, "module_id": m, "due": d} for e, m, d in state.pending],
+        "person_revisions": state.person_revisions, "person_writes": state.person_writes,
+        "namespace": state.namespace, "param_names": state.param_names,
+        "wsdl_reads": state.wsdl_reads,
     })  # fmt: skip
