@@ -46,6 +46,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_lms.sandbox._common import PlatformMount
+from airflow_provider_lms.sandbox.eduframe.admin_routes import with_admin_routes
 from airflow_provider_lms.sandbox.eduframe.control import create_control_router
 from airflow_provider_lms.sandbox.eduframe.errors import EduframeError, render_error, render_validation_error
 from airflow_provider_lms.sandbox.eduframe.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, paginate, paginate_ids
@@ -96,7 +97,7 @@ def _connection(sandbox_url: str) -> dict[str, Any]:
 MOUNT = PlatformMount(
     name="eduframe",
     prefix=EDUFRAME_PREFIX,
-    router_factory=create_router,
+    router_factory=with_admin_routes(create_router),
     render_error=render_error,
     render_validation_error=render_validation_error,
     state_factory=lambda clock: EduframeState(clock=clock),
