@@ -8,6 +8,7 @@ is no ``POST /enrollments`` and an order does not check for an existing enrollme
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
@@ -16,8 +17,10 @@ import httpx
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.capabilities import register_platform
+from airflow_provider_lms.hooks.eduframe_admin import EduframeAdminMixin
+from airflow_provider_lms.hooks.eduframe_withdrawal import EduframeWithdrawalMixin
 from airflow_provider_lms.http.auth import BearerAuth
-from airflow_provider_lms.http.client import ErrorParser, PlatformError
+from airflow_provider_lms.http.client import ErrorParser, PlatformError, RetryRecorder
 from airflow_provider_lms.http.errors import LmsInputError, LmsNotFoundError, LmsValidationError
 from airflow_provider_lms.http.once import create_once
 from airflow_provider_lms.models.connection import ApiKeyConnection, ConnectionFields, LmsConnection
@@ -34,6 +37,7 @@ from airflow_provider_lms.models.eduframe import (
     EduframeWebhook,
     EnrollmentStatus,
 )
+from airflow_provider_lms.models.eduframe import eduframe_id as _eduframe_id
 from airflow_provider_lms.models.inputs import (
     LearnerSpec,
     ScoreRow,
@@ -103,29 +107,6 @@ def _filters(filters: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
-def _eduframe_id(field: str, value: Any) -> int:
-    """Eduframe ids are positive integers; anything else is a typo in the DAG."""
-    # Shown cut short and without str() (a 5,000-digit int cannot be printed): it must not fill the task log.
-    bad = f"must be a positive integer Eduframe id, got {shown(value)}"
-    if isinstance(value, bool):
-        raise LmsInputError(field, bad)
-    text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, int):
-        if value.bit_length() > 63:
-            raise LmsInputError(field, bad)
-        number = value
-    # ASCII digits only: str.isdigit() also accepts Arabic-Indic and full-width digits, which int() silently turns into
-    # another learner's id 123. At most 19 digits (the largest 64-bit id), which also keeps int() from
-    # raising on huge strings.
-    elif text.isascii() and text.isdigit() and len(text) <= 19:
-        number = int(text)
-    else:
-        raise LmsInputError(field, bad)
-    if number < 1 or number > 2**63 - 1:
-        raise LmsInputError(field, bad)
-    return number
-
-
 @dataclass(frozen=True, kw_only=True)
 class EduframeConnection(ApiKeyConnection):
     """An Eduframe connection: the API key (the password field, sent as Bearer) and the optional order creator.
@@ -145,7 +126,7 @@ class EduframeConnection(ApiKeyConnection):
 
 
 @register_platform
-class EduframeHook(LmsHook[EduframeConnection]):
+class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, LmsHook[EduframeConnection]):
     """Talk to the Eduframe REST API v1.
 
     Connection: ``base_url`` (default ``https://api.eduframe.nl/api/v1``) and the API key in the
@@ -160,7 +141,15 @@ class EduframeHook(LmsHook[EduframeConnection]):
     default_conn_name = "eduframe_default"
     platform: ClassVar[str] = "Eduframe"
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"ensure_learners", "subscribe", "score_external_activity", "award_certificate", "enrollment_status"}
+        {
+            "ensure_learners",
+            "subscribe",
+            "unsubscribe",
+            "score_external_activity",
+            "award_certificate",
+            "revoke_certificate",
+            "enrollment_status",
+        }
     )
     connection_model: ClassVar[type[LmsConnection]] = EduframeConnection
     default_base_url: ClassVar[str | None] = "https://api.eduframe.nl/api/v1"
@@ -170,6 +159,14 @@ class EduframeHook(LmsHook[EduframeConnection]):
         super().__init__(lms_conn_id, **kwargs)
         self._variant_cache: dict[tuple[str, int], int] = {}
         self._cache_lock = threading.Lock()
+        # One lock per catalog variant lookup: the first thread looks it up, the others wait for its answer
+        # instead of each sending the same request (8 threads, 8 lookups, before).
+        self._variant_locks: dict[tuple[str, int], threading.Lock] = {}
+        # The bulk items (their per-item retry recorder) that have sent a write in this run. An item whose
+        # write went out but whose read-back failed is tried again by the bulk runner; its second pass then
+        # finds the record and must still say "done": this run made it, not an earlier one.
+        self._wrote: weakref.WeakSet[RetryRecorder] = weakref.WeakSet()
+        self._wrote_lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------------------
     def auth_for(self, config: EduframeConnection) -> httpx.Auth:
@@ -197,8 +194,11 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     #: The platform_options each capability reads; anything else is a typo that would be silently ignored.
     _OPTIONS: ClassVar[dict[str, frozenset[str]]] = {
+        "ensure_learners": frozenset({"update_existing"}),
         "subscribe": frozenset({"creator_id", "approve", "target"}),
+        "unsubscribe": frozenset({"target"}),
         "award_certificate": frozenset({"certificate_template_id"}),
+        "revoke_certificate": frozenset(),
     }
 
     def validate_options(self, capability: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -218,8 +218,9 @@ class EduframeHook(LmsHook[EduframeConnection]):
             raise LmsInputError(
                 "platform_options.target", f"must be one of {sorted(SUBSCRIBE_TARGETS)}, got {options['target']!r}"
             )
-        if "approve" in options and not isinstance(options["approve"], bool):
-            raise LmsInputError("platform_options.approve", f"must be true or false, got {options['approve']!r}")
+        for flag in ("approve", "update_existing"):
+            if flag in options and not isinstance(options[flag], bool):
+                raise LmsInputError(f"platform_options.{flag}", f"must be true or false, got {shown(options[flag])}")
         return checked
 
     # -- plain API methods -----------------------------------------------------------------------------------
@@ -275,11 +276,22 @@ class EduframeHook(LmsHook[EduframeConnection]):
         with self._cache_lock:
             if key in self._variant_cache:
                 return self._variant_cache[key]
+            lookup = self._variant_locks.setdefault(key, threading.Lock())
+        # Single flight: one thread reads the catalog, the others wait here and then find the cached answer.
+        # A failed lookup caches nothing, so the next thread through tries again.
+        with lookup:
+            with self._cache_lock:
+                if key in self._variant_cache:
+                    return self._variant_cache[key]
+            variant_id = self._find_variant(variantable_type, variantable_id)
+            with self._cache_lock:
+                self._variant_cache[key] = variant_id
+            return variant_id
+
+    def _find_variant(self, variantable_type: str, variantable_id: int) -> int:
         wanted_type = _VARIANTABLE_TYPES[variantable_type]
         for variant in self.list_catalog_variants(variantable_type=variantable_type, variantable_id=variantable_id):
             if variant.variantable_id == variantable_id and variant.variantable_type == wanted_type:
-                with self._cache_lock:
-                    self._variant_cache[key] = variant.id
                 return variant.id
         raise LmsNotFoundError(
             f"no catalog variant sells {variantable_type} {variantable_id}; it cannot be ordered",
@@ -460,8 +472,18 @@ class EduframeHook(LmsHook[EduframeConnection]):
 
     # -- capabilities used by the generic operators --------------------------------------------------------------
     def ensure_learner(self, learner: LearnerSpec, **options: Any) -> ItemResult[Any]:
-        """Find the user by e-mail or create them; result ``{"learner_id", "email"}``."""
+        """Find the user by e-mail or create them; result ``{"learner_id", "email"}``.
+
+        :param options: ``update_existing`` (default False): when a user with the e-mail exists and the first
+            or last name differs, change it (``PATCH /users/{id}``, only the fields that differ); the result
+            then says which fields changed (``updated_fields``). Identical data sends nothing.
+        """
         learner = recheck(learner, "learner")
+        update_existing = options.get("update_existing", False)
+        if not isinstance(update_existing, bool):
+            raise LmsInputError(
+                "platform_options.update_existing", f"must be true or false, got {shown(update_existing)}"
+            )
 
         def create() -> EduframeUser:
             try:
@@ -474,11 +496,20 @@ class EduframeHook(LmsHook[EduframeConnection]):
                         return found
                 raise
 
-        user, created = create_once(lambda: self.find_user_by_email(learner.email), create)
-        return ItemResult(
-            status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
-            result={"learner_id": str(user.id), "email": learner.email},
-        )
+        def create_noted() -> EduframeUser:
+            self._note_write()
+            return create()
+
+        user, created = create_once(lambda: self.find_user_by_email(learner.email), create_noted)
+        result: dict[str, Any] = {"learner_id": str(user.id), "email": learner.email}
+        if not update_existing:
+            return ItemResult(status=self._status(created), result=result)
+        changes = {} if created else self._learner_changes(user, learner)
+        if changes:
+            self._note_write()
+            self.update_user(user.id, **changes)
+        result["updated_fields"] = sorted(changes)
+        return ItemResult(status=self._status(created or bool(changes)), result=result)
 
     def subscribe_learner(self, course_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
         """Enroll a learner in a planned course unless an enrollment (not canceled) exists.
@@ -525,6 +556,7 @@ class EduframeHook(LmsHook[EduframeConnection]):
         variant_id = self.catalog_variant_id_for(variantable_type, target_id)
 
         def create() -> EduframeEnrollment | EduframeProgramEnrollment:
+            self._note_write()
             self.create_order(variant_id, creator, [student], approve=approve)
             found = find()
             if found is None:
@@ -538,7 +570,8 @@ class EduframeHook(LmsHook[EduframeConnection]):
         enrollment, created = create_once(find, create)
         status = enrollment.status if isinstance(enrollment, EduframeEnrollment) else enrollment.state
         return ItemResult(
-            status=ItemStatus.DONE if created else ItemStatus.ALREADY_DONE,
+            # An earlier pass of this item may have placed the order and then lost the read-back: still ours.
+            status=self._status(created),
             result={"enrollment_id": str(enrollment.id), "learner_id": str(student), "status": status},
         )
 

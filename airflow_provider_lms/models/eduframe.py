@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.models.inputs import shown
 from airflow_provider_lms.models.state import EnrollmentState, NormalizedEnrollment
 
 __all__ = [
@@ -25,10 +27,34 @@ __all__ = [
     "EduframeWebhook",
     "EnrollmentStatus",
     "GraduationState",
+    "eduframe_id",
 ]
 
 EnrollmentStatus = Literal["confirmed", "active", "canceled", "completed"]
 GraduationState = Literal["awaiting_judgement", "failed", "passed"]
+
+
+def eduframe_id(field: str, value: Any) -> int:
+    """Eduframe ids are positive integers; anything else is a typo in the DAG."""
+    # Shown cut short and without str() (a 5,000-digit int cannot be printed): it must not fill the task log.
+    bad = f"must be a positive integer Eduframe id, got {shown(value)}"
+    if isinstance(value, bool):
+        raise LmsInputError(field, bad)
+    text = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, int):
+        if value.bit_length() > 63:
+            raise LmsInputError(field, bad)
+        number = value
+    # ASCII digits only: str.isdigit() also accepts Arabic-Indic and full-width digits, which int() silently turns into
+    # another learner's id 123. At most 19 digits (the largest 64-bit id), which also keeps int() from
+    # raising on huge strings.
+    elif text.isascii() and text.isdigit() and len(text) <= 19:
+        number = int(text)
+    else:
+        raise LmsInputError(field, bad)
+    if number < 1 or number > 2**63 - 1:
+        raise LmsInputError(field, bad)
+    return number
 
 
 class _Record(BaseModel):
@@ -49,6 +75,7 @@ class EduframeUser(_Record):
     id: int
     email: str | None = None
     first_name: str | None = None
+    middle_name: str | None = None
     last_name: str | None = None
 
 

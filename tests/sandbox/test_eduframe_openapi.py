@@ -149,6 +149,14 @@ def test_every_endpoint_conforms_to_the_openapi_document(sandbox: SandboxServer,
     w.call("POST", "/program/enrollments/{id}/delete_certificate", expect=200, path_params=pe)
     w.call("PUT", "/program/enrollments/{id}/cancel", expect=200, path_params=pe)
     w.call("PUT", "/enrollments/{id}/cancel", expect=200, path_params={"id": enrollment_id})
+    # revoke and withdraw: a certificate no longer there, records that do not exist, a cancel repeated
+    w.call("POST", "/program/enrollments/{id}/delete_certificate", expect=422, path_params=pe)
+    w.call("POST", "/program/enrollments/{id}/delete_certificate", expect=404, path_params={"id": 99999})
+    w.call("PUT", "/enrollments/{id}/cancel", expect=200, path_params={"id": enrollment_id})
+    w.call("PUT", "/enrollments/{id}/cancel", expect=404, path_params={"id": 99999})
+    w.call("PATCH", "/users/{id}", expect=200, path_params={"id": created["id"]}, json={"first_name": "Conny"})
+    w.call("PATCH", "/users/{id}", expect=422, path_params={"id": created["id"]}, json={"last_name": " "})
+    w.call("PATCH", "/users/{id}", expect=404, path_params={"id": 99999}, json={"first_name": "Nobody"})
 
     # credits and webhooks
     w.call("GET", "/credits", expect=200, params={"student_id": learner})
@@ -160,6 +168,45 @@ def test_every_endpoint_conforms_to_the_openapi_document(sandbox: SandboxServer,
     w.call("PATCH", "/webhooks/{id}", expect=200, path_params={"id": hook["id"]}, json={"active": False})
     w.call("DELETE", "/webhooks/{id}", expect=200, path_params={"id": hook["id"]})
     w.call("GET", "/webhooks/{id}", expect=404, path_params={"id": hook["id"]})
+
+    # admin operations (sandbox/eduframe/admin_routes.py): orders placed with approve=false, meetings,
+    # attendance, credit categories, webhook notifications
+    unapproved = {
+        "catalog_variant_id": EduframeSeed.WORKPLACE_SAFETY_VARIANT_ID,
+        "creator_id": EduframeSeed.ADMIN_USER_ID,
+        "approve": False,
+    }
+    to_approve = w.call("POST", "/orders", expect=201, json={**unapproved, "student_ids": [3]}).json()
+    to_deny = w.call("POST", "/orders", expect=201, json={**unapproved, "student_ids": [4]}).json()
+    w.call("PUT", "/orders/{id}/approve", expect=200, path_params={"id": to_approve["id"]})
+    w.call("PUT", "/orders/{id}/deny", expect=422, path_params={"id": to_approve["id"]})
+    w.call("PUT", "/orders/{id}/deny", expect=204, path_params={"id": to_deny["id"]})
+    w.call("PUT", "/orders/{id}/approve", expect=422, path_params={"id": to_deny["id"]})
+    w.call("PUT", "/orders/{id}/cancel", expect=422, path_params={"id": to_deny["id"]})
+    w.call("PUT", "/orders/{id}/approve", expect=404, path_params={"id": 99999})
+    w.call("GET", "/meetings", expect=200, params={"planned_course_id": 1, "per_page": 1})
+    w.call("GET", "/meetings", expect=200, params={"start": "2000-01-01T00:00:00Z", "end": "2999-01-01T00:00:00Z"})
+    w.call("GET", "/meetings/{id}", expect=200, path_params={"id": 1})
+    w.call("GET", "/meetings/{id}", expect=404, path_params={"id": 99999})
+    w.call("GET", "/planned_courses/{id}/meetings", expect=200, path_params={"id": 1}, params={"sort": "name:desc"})
+    w.call("GET", "/planned_courses/{id}/meetings", expect=404, path_params={"id": 99999})
+    attending = w.call("GET", "/enrollments", expect=200, params={"student_id": 3, "planned_course_id": 1}).json()[0]
+    mark = {"meeting_id": 1, "enrollment_id": attending["id"], "state": "attended"}
+    w.call("POST", "/attendances/upsert", expect=200, json=mark)
+    w.call("POST", "/attendances/upsert", expect=200, json={**mark, "state": "late", "comment": "train delay"})
+    w.call("POST", "/attendances/upsert", expect=422, json={**mark, "meeting_id": 3})
+    w.call("GET", "/attendances", expect=200, params={"meeting_id": 1})
+    w.call("GET", "/credit_categories", expect=200, params={"per_page": 1})
+    w.call("PUT", "/orders/{id}/cancel", expect=200, path_params={"id": to_approve["id"]})
+    hook = w.call("POST", "/webhooks", expect=201, json={"url": "https://hooks.example/n", "events": ["order.created"]})
+    hook_id = hook.json()["id"]
+    seed = f"{sandbox.control_url}/eduframe/webhooks/{hook_id}/notifications"
+    httpx.post(seed, json={"status": "failed", "count": 3}).raise_for_status()
+    httpx.post(seed, json={"status": "succeeded"}).raise_for_status()
+    w.call("GET", "/webhooks/{id}/notifications", expect=200, path_params={"id": hook_id})
+    failed = "/webhooks/{id}/notifications/failed"
+    w.call("GET", failed, expect=200, path_params={"id": hook_id}, params={"per_page": 2})
+    w.call("GET", "/webhooks/{id}/notifications/failed", expect=404, path_params={"id": "no-such-hook"})
 
     # error answers that are deliberately bad requests (so only the response is validated)
     w.call("GET", "/users", expect=401, validate_request=False, headers={"Authorization": "Bearer wrong"})

@@ -91,6 +91,7 @@ class EfUser:
     :param roles: ``"admin"``, ``"student"``, ...; an order adds ``"student"`` to each learner.
     :param custom: Custom field values, merged on PATCH.
     :param address: The ``Address`` object built from ``address_attributes`` (``None``: none given).
+    :param times_updated: How many ``PATCH /users/{id}`` calls it received (sandbox-only).
     """
 
     id: int
@@ -109,6 +110,7 @@ class EfUser:
     label_ids: list[int] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     address: dict[str, Any] | None = None
+    times_updated: int = 0
 
 
 @dataclass
@@ -250,6 +252,8 @@ class EfEnrollment:
     :param order_id: The order that made it; ``None`` for enrollments seeded through the control API.
     :param status: confirmed, active, canceled or completed.
     :param grade_id: Its grade, embedded in the JSON; ``None``: not graded.
+    :param times_canceled: How often ``PUT /enrollments/{id}/cancel`` changed it (sandbox-only: a test's
+        "canceled once").
     """
 
     id: int
@@ -263,6 +267,7 @@ class EfEnrollment:
     created_at: datetime
     updated_at: datetime
     grade_id: int | None = None
+    times_canceled: int = 0
 
 
 @dataclass
@@ -273,6 +278,7 @@ class EfProgramEnrollment:
     :param graduation_date: Set when a certificate is awarded, cleared when it is deleted.
     :param certificate_awarded: Whether a certificate was awarded (not in the API's JSON).
     :param certificate_template_id: The template it was awarded with (not in the API's JSON).
+    :param certificates_deleted: How many certificates ``delete_certificate`` removed (not in the API's JSON).
     """
 
     id: int
@@ -287,6 +293,7 @@ class EfProgramEnrollment:
     updated_at: datetime
     certificate_awarded: bool = False
     certificate_template_id: int | None = None
+    certificates_deleted: int = 0
     grade_id: int | None = None
     label_ids: list[int] = field(default_factory=list)
 

@@ -190,6 +190,7 @@ def update_user(ef: EduframeState, user_id: int, body: UserPatch) -> EfUser:
     if "address_attributes" in sent:
         user.address = _address(body.address_attributes, base=user.address)
     user.updated_at = ef.clock()
+    user.times_updated += 1
     return user
 
 
@@ -251,6 +252,7 @@ def cancel_enrollment(ef: EduframeState, enrollment_id: int) -> EfEnrollment:
         raise invalid({"status": ["cannot cancel a completed enrollment"]})
     if enrollment.status != "canceled":
         set_enrollment_status(ef, enrollment_id, "canceled")
+        enrollment.times_canceled += 1
     return enrollment
 
 
@@ -461,9 +463,14 @@ def award_certificate(ef: EduframeState, enrollment_id: int, template_id: int) -
 def delete_certificate(ef: EduframeState, enrollment_id: int) -> EfProgramEnrollment:
     """``POST /program/enrollments/{id}/delete_certificate``."""
     pe = ef.program_enrollment(enrollment_id)
+    # ASSUMPTION: a program enrollment that holds no certificate has none to delete: 422 naming
+    # ``certificate`` (the document lists 422 for this operation and does not say when it is given).
+    if not pe.certificate_awarded:
+        raise invalid({"certificate": ["does not exist"]})
     # ASSUMPTION: deleting the certificate revokes the graduation (the API has a
     # program_enrollment.graduation_revoked event): back to awaiting_judgement, no graduation date.
     pe.certificate_awarded = False
+    pe.certificates_deleted += 1
     pe.certificate_template_id = None
     pe.graduation_state = "awaiting_judgement"
     pe.graduation_date = None

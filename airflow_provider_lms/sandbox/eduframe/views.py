@@ -309,7 +309,16 @@ def summary_json(ef: EduframeState) -> dict[str, Any]:
         return None if grade is None else {"score": score_text(grade.score), "grade": grade.grade}
 
     return {
-        "users": [{"id": u.id, "email": u.email} for u in ef.users.values()],
+        "users": [
+            {
+                "id": u.id,
+                "email": u.email,
+                "first_name": u.first_name,
+                "last_name": u.last_name,
+                "times_updated": u.times_updated,
+            }
+            for u in ef.users.values()
+        ],
         "enrollments": [
             {
                 "id": e.id,
