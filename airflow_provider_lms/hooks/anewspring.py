@@ -12,25 +12,54 @@ it), so no id can ever reach another endpoint.
 Answers: ``Accept: application/json``; a POST answers 200 with an empty body; errors are plain text
 unless ``_formatErrors=true``, which this hook always sends. 404 means user, course, group or activity
 not found, or not subscribed; 409 a conflict such as a duplicate subscription.
+
+Beyond the subscription document (anewspring-more.md, after the public PHP client ``telartis/anewspring``
+and support articles 70412/70415/70416): users (``getUser``, ``addOrUpdateUser``, ``addUserRoles``), learner
+group membership (``getGroupUsers``, ``groupUserExists``, ``addGroupUsers``, ``deleteGroupUsers``) and the
+course roster (``getStudentSubscriptions``). These calls address users, groups and courses by external id
+in the path only (no UID form is published for them).
+
+**Rosters in bulk runs.** Inside a bulk operator's run, subscribe, unsubscribe and update read a course's
+roster once (``getStudentSubscriptions``, ``skipStats=true``) and look every learner up in it, instead of one
+``isSubscribed``/``getSubscriptions`` per learner; the group-membership items read the group's members once
+(``getGroupUsers``). The snapshot lives as long as the run. A roster that cannot be read (an outage, an
+answer over the size limit) falls back to one read per learner; ``use_roster=False`` asks for that always.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
-from urllib.parse import quote
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-import httpx
-
-from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.anewspring_api import (
+    ADDRESS_MODES,
+    ROLES,
+    SCORE_FIELDS,
+    UPDATE_SUBSCRIPTION_FIELDS,
+    USER_FIELDS,
+    AddressBy,
+    ANewSpringApi,
+    ANewSpringConnection,
+    encode_path_segment,
+    parse_anewspring_error,
+)
+from airflow_provider_lms.hooks.anewspring_api import field_names as _field_names
+from airflow_provider_lms.hooks.anewspring_api import form_fields as _form_fields
+from airflow_provider_lms.hooks.anewspring_api import form_value as _form_value
+from airflow_provider_lms.hooks.anewspring_api import iso_date as _date
+from airflow_provider_lms.hooks.anewspring_api import read_json as _json
+from airflow_provider_lms.hooks.base import EnrollmentRef
 from airflow_provider_lms.hooks.capabilities import register_platform
-from airflow_provider_lms.http.auth import HeaderAuth
-from airflow_provider_lms.http.client import ErrorParser, LmsHttpClient, PlatformError
+from airflow_provider_lms.http.breaker import CircuitBreaker, current_breaker
+from airflow_provider_lms.http.client import LmsHttpClient
 from airflow_provider_lms.http.errors import (
+    LmsCircuitOpenError,
     LmsConflictError,
+    LmsError,
     LmsInputError,
     LmsNotFoundError,
     LmsServerError,
@@ -40,15 +69,12 @@ from airflow_provider_lms.models.anewspring import (
     ANewSpringCourseResult,
     ANewSpringPart,
     ANewSpringSubscription,
+    ANewSpringUser,
     parse_percent,
 )
-from airflow_provider_lms.models.connection import ApiKeyConnection, LmsConnection
 from airflow_provider_lms.models.inputs import (
+    LearnerSpec,
     ScoreRow,
-    check_extra_fields,
-    check_number,
-    check_renames,
-    check_text,
     recheck,
     shown,
     validate_id,
@@ -58,124 +84,45 @@ from airflow_provider_lms.models.state import NormalizedEnrollment
 
 __all__ = [
     "ADDRESS_MODES",
+    "GROUP_MEMBER_OPERATIONS",
+    "LOGIN_SOURCES",
+    "ROLES",
     "SCORE_FIELDS",
     "UPDATE_SUBSCRIPTION_FIELDS",
+    "USER_FIELDS",
     "ANewSpringConnection",
     "ANewSpringHook",
     "encode_path_segment",
     "parse_anewspring_error",
 ]
 
-AddressBy = Literal["id", "uid"]
-ADDRESS_MODES = frozenset({"id", "uid"})
+#: Where a new user's ``login`` comes from (``ensure_learners`` option ``login``).
+# ASSUMPTION: the sources do not say whether addOrUpdateUser needs a login to create a user; by default the
+# learner's e-mail address is sent as the login when (and only when) the user is created.
+LOGIN_SOURCES = frozenset({"email", "external_id", "none"})
 
-# ASSUMPTION: the document does not name updateSubscription's form fields (each environment documents them
-# at /apidocs). These names follow the getSubscriptions record (startDate) and getCourses (expireDate);
-# override them per call with ``field_names``.
-UPDATE_SUBSCRIPTION_FIELDS: dict[str, str] = {
-    "start_date": "startDate",
-    "expiry_date": "expireDate",
-    "expired": "expired",
-}
-# ASSUMPTION: likewise for scoreExternalActivity: ``score`` a percentage 0-100 (results show scores as "67%"),
-# ``passed`` true/false, ``comment``. Override per call with ``field_names``.
-SCORE_FIELDS: dict[str, str] = {"score": "score", "passed": "passed", "comment": "comment"}
-
-# ASSUMPTION: the document writes the UID forms of two calls as "POST /subscribe?courseUID=" (subscribeGroups)
-# and "POST /updateSubscriptions?userUID=" (updateSubscription). We read both as slips and use the call's own
-# name; the sandbox accepts the document's spellings as well.
-_UID_FUNCTION = {"subscribeGroups": "subscribeGroups", "updateSubscription": "updateSubscription"}
+_ENSURE_OPTIONS = frozenset({"update_existing", "login", "role", "notify"})
+_GROUP_OPTIONS = frozenset({"notify", "add_to_teacher_students", "use_roster"})
+_COMMON_OPTIONS = frozenset({"address_by", "fields", "field_names", "check_first", "use_roster"})
+#: The operations of the aNewSpring-only group membership operators (their options are checked under these).
+GROUP_MEMBER_OPERATIONS = frozenset({"add_group_members", "remove_group_members"})
 
 
-def encode_path_segment(value: str) -> str:
-    """Percent-encode an id as exactly one path segment.
+@dataclass
+class _Snapshot:
+    """One list read once per bulk run (a course's roster, a group's members), shared by the run's items."""
 
-    Everything but unreserved characters is escaped (``/`` -> ``%2F``, ``%`` -> ``%25``, space -> ``%20``,
-    UTF-8 for the rest), and a segment of only dots is written with ``%2E``: RFC 3986 resolution would
-    otherwise remove a ``.`` or ``..`` segment and send the request to another endpoint.
-    """
-    encoded = quote(value, safe="")
-    if encoded and set(encoded) == {"."}:
-        encoded = "%2E" * len(encoded)
-    return encoded
-
-
-def parse_anewspring_error(response: httpx.Response) -> PlatformError:
-    """Read an error answer: formatted (JSON, with ``_formatErrors=true``) or plain text.
-
-    # ASSUMPTION: the document does not show the formatted error body; we read ``message``/``error``/``code``
-    # or ``status`` from a JSON object, and fall back to the text.
-    """
-    text = response.text.strip()
-    content_type = response.headers.get("content-type", "")
-    if "json" in content_type or text.startswith("{"):
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict):
-            nested = body.get("error")
-            inner: dict[str, Any] = nested if isinstance(nested, dict) else body
-            message = inner.get("message") or (inner.get("error") if isinstance(inner.get("error"), str) else None)
-            code = inner.get("code") or inner.get("status")
-            raw_fields = inner.get("fields")
-            fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
-            return PlatformError(message=str(message)[:300] if message else None, code=code, field_errors=fields)
-    return PlatformError(message=text[:300] or None)
-
-
-def _json(response: httpx.Response) -> Any:
-    return response.json()
-
-
-def _form_value(value: Any) -> Any:
-    """Form encoding: booleans as ``true``/``false``, dates ISO, lists repeated (httpx repeats list values)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_form_value(v) for v in value]
-    return value
-
-
-def _date(field: str, value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        try:
-            text = value.strip()
-            # The whole value must parse: "2026-01-01T25:00" is not silently read as 2026-01-01.
-            if len(text) > 10:
-                return dt.datetime.fromisoformat(text).date().isoformat()
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-    raise LmsInputError(field, f"must be a date (YYYY-MM-DD), got {shown(value)}")
-
-
-def _form_fields(field: str, fields: Any) -> dict[str, Any]:
-    """Extra form fields, sent as given: text keys and values that may travel in a form body."""
-    return check_extra_fields(field, fields, scalars=(bool, int, float, dt.date))
-
-
-def _field_names(field: str, names: Any, defaults: Mapping[str, str]) -> dict[str, str]:
-    """Renamed form field names: only the known keys, each renamed to a clean name."""
-    return check_renames(field, names, defaults)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ANewSpringConnection(ApiKeyConnection):
-    """An aNewSpring connection: the environment's API root and the API key (password, sent as ``X-API-Key``)."""
-
-    extra_keys: ClassVar[frozenset[str] | None] = frozenset()
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    members: dict[str, Any] | None = None
+    unavailable: bool = False
 
 
 @register_platform
-class ANewSpringHook(LmsHook[ApiKeyConnection]):
-    """Talk to the aNewSpring subscription and results API.
+class ANewSpringHook(ANewSpringApi):
+    """aNewSpring for the generic operators and sensors: ensure learners (by external id), subscribe, subscribe
+    groups, unsubscribe, update subscriptions, score external activities, enrollment status; and the group
+    membership items of :mod:`airflow_provider_lms.operators.anewspring`. The typed calls are in
+    :class:`~airflow_provider_lms.hooks.anewspring_api.ANewSpringApi`.
 
     Connection: ``base_url`` is the environment's API root (``https://<environment>/api``), the API key
     is the password and goes out as ``X-API-Key``.
@@ -192,6 +139,7 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
     platform: ClassVar[str] = "aNewSpring"
     capabilities: ClassVar[frozenset[str]] = frozenset(
         {
+            "ensure_learners",
             "subscribe",
             "subscribe_groups",
             "unsubscribe",
@@ -200,267 +148,69 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
             "enrollment_status",
         }
     )
-    connection_model: ClassVar[type[LmsConnection]] = ANewSpringConnection
-    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
-    #: Sent with every request so that errors come back as a parseable body instead of free text.
-    base_params: ClassVar[dict[str, str]] = {"_formatErrors": "true"}
 
-    def auth_for(self, config: ApiKeyConnection) -> httpx.Auth:
-        return HeaderAuth({"X-API-Key": config.api_key})
-
-    def error_parser(self) -> ErrorParser:
-        return parse_anewspring_error
-
-    # -- addressing ----------------------------------------------------------------------------------------
-    @staticmethod
-    def _address_by(value: Any) -> AddressBy:
-        if value not in ADDRESS_MODES:
-            raise LmsInputError("address_by", f"must be 'id' (external ids) or 'uid', got {value!r}")
-        return value  # type: ignore[no-any-return,unused-ignore]
-
-    def endpoint(
-        self,
-        function: str,
-        *,
-        user: Any = None,
-        course: Any = None,
-        activity: Any = None,
-        address_by: AddressBy = "id",
-    ) -> tuple[str, dict[str, str]]:
-        """The path and query parameters of a call, by external ids or by UIDs.
-
-        :param function: the API function, e.g. ``"getResults"``.
-        :param user: the learner's external id or UID.
-        :param course: the course's external id or UID.
-        :param activity: the activity's external id (always an external id, also in the UID form).
-        :param address_by: ``"id"`` or ``"uid"``.
-        """
-        by = self._address_by(address_by)
-        values = [
-            (name, validate_id(field, value))
-            for name, field, value in (("user", "user_id", user), ("course", "course_id", course))
-            if value is not None
-        ]
-        act = None if activity is None else validate_id("activity_id", activity)
-        params = dict(self.base_params)
-        if by == "id":
-            segments = [encode_path_segment(v) for _, v in values]
-            if act is not None:
-                segments.append(encode_path_segment(act))
-            return "/".join([f"/{function}", *segments]), params
-        for name, value in values:
-            params[f"{name}UID"] = value
-        if act is not None:
-            params["activityID"] = act
-        return f"/{_UID_FUNCTION.get(function, function)}", params
-
-    def _get(self, path: str, params: dict[str, str]) -> Any:
-        return self.client.request("GET", path, params=params, parse=_json)
-
-    def _post(self, path: str, params: dict[str, str], form: Mapping[str, Any] | None, *, idempotent: bool) -> None:
-        data = {k: _form_value(v) for k, v in (form or {}).items() if v is not None}
-        self.client.request("POST", path, params=params, data=data or None, idempotent=idempotent)
-
-    # -- GET calls --------------------------------------------------------------------------------------------
-    def is_subscribed(self, user: Any, course: Any, *, address_by: AddressBy = "id") -> bool:
-        """``GET /isSubscribed``: whether the learner has a subscription to the course.
-
-        # ASSUMPTION: the answer is ``{"result": true|false}`` (as the public PHP client reads it).
-        """
-        path, params = self.endpoint("isSubscribed", user=user, course=course, address_by=address_by)
-        body = self._get(path, params)
-        if isinstance(body, dict) and isinstance(body.get("result"), bool):
-            return bool(body["result"])
-        if isinstance(body, bool):
-            return body
-        raise LmsTransportError("malformed isSubscribed answer", platform=self.platform, path=path)
-
-    def get_subscriptions(
-        self, user: Any, *, address_by: AddressBy = "id", skip_stats: bool = False
-    ) -> list[ANewSpringSubscription]:
-        """``GET /getSubscriptions``: every subscription of the learner (``skip_stats`` skips the costly figures)."""
-        path, params = self.endpoint("getSubscriptions", user=user, address_by=address_by)
-        if skip_stats:
-            params["skipStats"] = "true"
-        body = self._get(path, params)
-        return [ANewSpringSubscription.model_validate(c) for c in (body or {}).get("courses", [])]
-
-    def get_results(self, user: Any, *, address_by: AddressBy = "id") -> list[ANewSpringCourseResult]:
-        """``GET /getResults/{userID}``: the learner's results in every course.
-
-        # ASSUMPTION: the answer is ``{"courses": [<course result>, ...]}`` (as the public PHP client reads it).
-        """
-        path, params = self.endpoint("getResults", user=user, address_by=address_by)
-        body = self._get(path, params)
-        courses = body.get("courses", []) if isinstance(body, dict) else body
-        return [ANewSpringCourseResult.model_validate(c) for c in courses or []]
-
-    def get_course_results(self, user: Any, course: Any, *, address_by: AddressBy = "id") -> ANewSpringCourseResult:
-        """``GET /getResults/{userID}/{courseID}``: one subscription's results (404 when not subscribed)."""
-        path, params = self.endpoint("getResults", user=user, course=course, address_by=address_by)
-        return ANewSpringCourseResult.model_validate(self._get(path, params))
-
-    def get_activity_results(
-        self, user: Any, course: Any, activity: Any, *, address_by: AddressBy = "id"
-    ) -> ANewSpringPart:
-        """``GET /getResults/{userID}/{courseID}/{activityID}``: one activity's result.
-
-        # ASSUMPTION: the answer is the activity's record as in ``parts[]``; a course-shaped answer is read
-        # by picking the activity out of its parts.
-        """
-        path, params = self.endpoint("getResults", user=user, course=course, activity=activity, address_by=address_by)
-        body = self._get(path, params)
-        if isinstance(body, dict) and "parts" in body and "partId" not in body:
-            part = ANewSpringCourseResult.model_validate(body).part(str(activity))
-            if part is None:
-                raise LmsNotFoundError(f"activity {activity!r} is not in the answer", platform=self.platform)
-            return part
-        return ANewSpringPart.model_validate(body)
-
-    # -- POST calls ---------------------------------------------------------------------------------------------
-    def subscribe(
-        self, user: Any, course: Any, *, address_by: AddressBy = "id", fields: Mapping[str, Any] | None = None
-    ) -> None:
-        """``POST /subscribe``. Raises :class:`LmsConflictError` (409) when already subscribed: prefer
-        :meth:`subscribe_learner`, which treats that as done.
-
-        :param fields: extra form fields your environment's /apidocs lists (sent as given).
-        """
-        fields = _form_fields("fields", fields)
-        path, params = self.endpoint("subscribe", user=user, course=course, address_by=address_by)
-        # Not resent blindly: a second subscribe after a lost answer is answered 409 at best.
-        self._post(path, params, fields, idempotent=False)
-
-    def subscribe_groups(
-        self,
-        course: Any,
-        group_ids: Sequence[Any],
-        *,
-        address_by: AddressBy = "id",
-        fields: Mapping[str, Any] | None = None,
-    ) -> None:
-        """``POST /subscribeGroups/{courseID}``: subscribe existing learner groups; ``groupID`` is repeated."""
-        if isinstance(group_ids, str | bytes | bytearray) or not isinstance(group_ids, Sequence) or not group_ids:
-            raise LmsInputError("group_ids", f"must be a non-empty list of group ids, got {shown(group_ids)}")
-        groups = list(dict.fromkeys(validate_id(f"group_ids[{i}]", g) for i, g in enumerate(group_ids)))
-        fields = _form_fields("fields", fields)
-        path, params = self.endpoint("subscribeGroups", course=course, address_by=address_by)
-        # Safe to resend: members already subscribed are not subscribed twice (a group subscription is a set
-        # operation), so a retry after a lost answer leaves the same subscriptions.
-        self._post(path, params, {**(fields or {}), "groupID": groups}, idempotent=True)
-
-    def update_subscription(
-        self,
-        user: Any,
-        course: Any,
-        *,
-        start_date: Any = None,
-        expiry_date: Any = None,
-        expired: bool | None = None,
-        address_by: AddressBy = "id",
-        field_names: Mapping[str, str] | None = None,
-        fields: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """``POST /updateSubscription``: set the start date, the expiry date and/or the expired flag.
-
-        :param field_names: override the form field names (keys ``start_date``, ``expiry_date``,
-            ``expired``); see :data:`UPDATE_SUBSCRIPTION_FIELDS`.
-        :param fields: further form fields, sent as given.
-        :return: the form that was sent.
-        """
-        form = self.update_form(start_date, expiry_date, expired, field_names)
-        form.update(_form_fields("fields", fields))
-        if not form:
-            raise LmsInputError("update", "give start_date, expiry_date or expired")
-        path, params = self.endpoint("updateSubscription", user=user, course=course, address_by=address_by)
-        # Safe to resend: it sets absolute values.
-        self._post(path, params, form, idempotent=True)
-        return form
-
-    @staticmethod
-    def update_form(
-        start_date: Any, expiry_date: Any, expired: Any, field_names: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
-        """The updateSubscription form for these values, validated (errors name the field)."""
-        names = _field_names("field_names", field_names, UPDATE_SUBSCRIPTION_FIELDS)
-        form: dict[str, Any] = {}
-        start = None if start_date in (None, "") else _date("start_date", start_date)
-        expiry = None if expiry_date in (None, "") else _date("expiry_date", expiry_date)
-        if start is not None and expiry is not None and expiry < start:
-            # ISO dates compare as text; aNewSpring would store a subscription that expires before it starts.
-            raise LmsInputError("expiry_date", f"{expiry} is before start_date {start}")
-        if start is not None:
-            form[names["start_date"]] = start
-        if expiry is not None:
-            form[names["expiry_date"]] = expiry
-        if expired is not None:
-            if not isinstance(expired, bool):
-                raise LmsInputError("expired", f"must be true or false, got {shown(expired)}")
-            form[names["expired"]] = expired
-        return form
-
-    def unsubscribe(self, user: Any, course: Any, *, address_by: AddressBy = "id") -> None:
-        """``POST /unsubscribe``. 404 when not subscribed: prefer :meth:`unsubscribe_learner`."""
-        path, params = self.endpoint("unsubscribe", user=user, course=course, address_by=address_by)
-        # Safe to resend: unsubscribing twice ends in the same state (the second answers 404, handled above us).
-        self._post(path, params, None, idempotent=True)
-
-    def score_external_activity(
-        self,
-        user: Any,
-        course: Any,
-        activity: Any,
-        *,
-        score: float | None = None,
-        passed: bool | None = None,
-        comment: str | None = None,
-        address_by: AddressBy = "id",
-        field_names: Mapping[str, str] | None = None,
-        fields: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """``POST /scoreExternalActivity``: register a score on an external activity.
-
-        :param score: a percentage from 0 to 100.
-        :param passed: whether the learner passed.
-        :param comment: a note.
-        :param field_names: override the form field names (keys ``score``, ``passed``, ``comment``); see
-            :data:`SCORE_FIELDS`.
-        :param fields: further form fields, sent as given.
-        :return: the form that was sent.
-        """
-        form = self.score_form(score, passed, comment, field_names)
-        form.update(_form_fields("fields", fields))
-        path, params = self.endpoint(
-            "scoreExternalActivity", user=user, course=course, activity=activity, address_by=address_by
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per bulk run (its circuit breaker is the run's identity): lists read once and shared by the items.
+        # Weak keys: a run's snapshots go when the run's breaker does.
+        self._snapshots: weakref.WeakKeyDictionary[CircuitBreaker, dict[tuple[str, str], _Snapshot]] = (
+            weakref.WeakKeyDictionary()
         )
-        # Safe to resend: the score is an absolute value, registering it twice leaves the same result.
-        self._post(path, params, form, idempotent=True)
-        return form
+        self._snapshots_lock = threading.Lock()
 
-    @staticmethod
-    def score_form(
-        score: Any, passed: Any, comment: Any, field_names: Mapping[str, str] | None = None
-    ) -> dict[str, Any]:
-        """The scoreExternalActivity form for these values, validated."""
-        names = _field_names("field_names", field_names, SCORE_FIELDS)
-        form: dict[str, Any] = {}
-        if score is not None:
-            if isinstance(score, bool) or not isinstance(score, int | float):
-                raise LmsInputError("score", f"must be a percentage from 0 to 100, got {shown(score)}")
-            try:
-                check_number("score", score, minimum=0, maximum=100)
-            except LmsInputError:
-                raise LmsInputError("score", f"must be a percentage from 0 to 100, got {shown(score)}") from None
-            form[names["score"]] = int(score) if float(score).is_integer() else score
-        if passed is not None:
-            if not isinstance(passed, bool):
-                raise LmsInputError("passed", f"must be true or false, got {shown(passed)}")
-            form[names["passed"]] = passed
-        if comment:
-            form[names["comment"]] = check_text("comment", comment, max_length=5000, multiline=True)
-        if not form:
-            raise LmsInputError("score", "give a score or passed")
-        return form
+    def close(self) -> None:
+        """Close pooled connections and forget the bulk runs' roster and group snapshots."""
+        with self._snapshots_lock:
+            self._snapshots.clear()
+        super().close()
+
+    # -- lists read once per bulk run ------------------------------------------------------------------------------
+    def _run_snapshot(self, kind: str, key: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """The list ``load`` reads, read once per bulk run and shared by its items; None outside a bulk run.
+
+        A list that cannot be read for a transient reason (outage, timeout, an answer over the size limit)
+        is not read again in this run: its items fall back to one read each. Other errors (bad key, unknown
+        course or group) are raised to the item, as a per-item read would.
+        """
+        run = current_breaker()
+        if run is None:
+            return None
+        with self._snapshots_lock:
+            snap = self._snapshots.setdefault(run, {}).setdefault((kind, key), _Snapshot())
+        with snap.lock:
+            if snap.unavailable:
+                return None
+            if snap.members is None:
+                try:
+                    snap.members = load()
+                except LmsCircuitOpenError:
+                    raise
+                except LmsError as exc:
+                    if not (isinstance(exc, LmsTransportError) or exc.retryable):
+                        raise
+                    snap.unavailable = True
+                    self.log.warning("%s %s could not be read (%s); reading per learner instead", kind, key, exc)
+                    return None
+            return snap.members
+
+    def _roster(self, course_id: str, by: AddressBy, options: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The course's roster by learner external id, in a bulk run (None: look per learner)."""
+        # ASSUMPTION: getStudentSubscriptions has only the external-id form; courses named by UID are looked
+        # up per learner.
+        if by != "id" or options.get("use_roster", True) is False:
+            return None
+        return self._run_snapshot(
+            "roster",
+            course_id,
+            lambda: {s.id: s for s in self.get_student_subscriptions(course_id) if s.id is not None},
+        )
+
+    def _group_members(self, group_id: str, options: Mapping[str, Any]) -> dict[str, Any] | None:
+        if options.get("use_roster", True) is False:
+            return None
+        return self._run_snapshot(
+            "group", group_id, lambda: {u.id: u for u in self.get_group_users(group_id) if u.id is not None}
+        )
 
     # -- the UI's Test button -------------------------------------------------------------------------------------
     def check_connection(self) -> str:
@@ -485,7 +235,14 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
 
     def validate_options(self, capability: str, options: dict[str, Any]) -> dict[str, Any]:
         checked = dict(options)
-        known = {"address_by", "fields", "field_names", "check_first"}
+        if capability == "ensure_learners":
+            known = _ENSURE_OPTIONS
+        elif capability == "remove_group_members":
+            known = frozenset({"use_roster"})
+        elif capability in GROUP_MEMBER_OPERATIONS:
+            known = _GROUP_OPTIONS
+        else:
+            known = _COMMON_OPTIONS
         for name in options:
             if name not in known:
                 raise LmsInputError(f"platform_options.{name}", f"is not an aNewSpring option ({sorted(known)})")
@@ -504,23 +261,161 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         if "field_names" in options:
             defaults = SCORE_FIELDS if capability == "score_external_activity" else UPDATE_SUBSCRIPTION_FIELDS
             _field_names("platform_options.field_names", options["field_names"], defaults)
-        if "check_first" in options and not isinstance(options["check_first"], bool):
+        for flag in ("check_first", "use_roster", "update_existing", "notify", "add_to_teacher_students"):
+            if flag in options and not isinstance(options[flag], bool):
+                raise LmsInputError(f"platform_options.{flag}", f"must be true or false, got {options[flag]!r}")
+        if "login" in options and options["login"] not in LOGIN_SOURCES:
             raise LmsInputError(
-                "platform_options.check_first", f"must be true or false, got {options['check_first']!r}"
+                "platform_options.login", f"must be one of {sorted(LOGIN_SOURCES)}, got {shown(options['login'])}"
+            )
+        if "role" in options and options["role"] is not None and options["role"] not in ROLES:
+            raise LmsInputError(
+                "platform_options.role", f"must be one of {sorted(ROLES)} or None, got {shown(options['role'])}"
             )
         return checked
+
+    # -- ensure_learners ---------------------------------------------------------------------------------------
+    @staticmethod
+    def learner_external_id(field_name: str, learner: LearnerSpec) -> str:
+        """The learner's aNewSpring user id: its ``external_id``, which aNewSpring addresses users by.
+
+        :param field_name: where the learner is, e.g. ``learners[3]``; the error names ``learners[3].external_id``.
+        """
+        if learner.external_id is None:
+            raise LmsInputError(
+                f"{field_name}.external_id",
+                "aNewSpring addresses users by external id: give each learner an external_id (e.g. the HR number)",
+            )
+        return validate_id(f"{field_name}.external_id", learner.external_id)
+
+    def check_learner(self, field: str, learner: LearnerSpec, **options: Any) -> None:
+        """Refuse, before any request, a learner ``ensure_learner`` cannot handle: one without ``external_id``.
+
+        :param field: where the learner is, e.g. ``learners[3]``; the error names ``learners[3].external_id``.
+        :param learner: the validated learner.
+        """
+        self.learner_external_id(field, learner)
+
+    def learner_key(self, learner: LearnerSpec) -> str:
+        """One aNewSpring user per external id: two rows with it and different e-mail addresses are refused."""
+        return str(learner.external_id) if learner.external_id is not None else learner.email
+
+    @staticmethod
+    def _learner_differences(current: ANewSpringUser, learner: LearnerSpec) -> list[str]:
+        """The addOrUpdateUser fields whose value differs from the learner's (names compared exactly, the
+        e-mail address without case; a family name may be split over ``middleName`` and ``lastName``)."""
+        changed = []
+        if (current.first_name or "").strip() != learner.first_name:
+            changed.append("firstName")
+        if learner.last_name not in ((current.last_name or "").strip(), current.family_name.strip()):
+            changed.append("lastName")
+        if (current.email or "").strip().lower() != learner.email.lower():
+            changed.append("email")
+        return changed
+
+    def ensure_learner(self, learner: LearnerSpec, **options: Any) -> ItemResult[Any]:
+        """Find the user by external id (``getUser``); create them, or update what differs, with ``addOrUpdateUser``.
+
+        Nothing is sent when the user exists with the same first name, family name and e-mail address and holds
+        the role: a re-run is ``already_done``. The learner needs ``external_id`` (aNewSpring's user id).
+        Result ``{"learner_id": <external id>, "email", "created", "updated"}``.
+
+        :param options: ``update_existing`` (default True: send the fields that differ; False: leave an existing
+            user as is and report the differences as ``differs``), ``login`` (for a new user: ``"email"``, the
+            default, ``"external_id"`` or ``"none"``), ``role`` (default ``"student"``, given with
+            ``addUserRoles`` when the user lacks it; None: no role), ``notify`` (default False: no mail to the
+            new user).
+        """
+        learner = recheck(learner, "learner")
+        opts = self.validate_options("ensure_learners", options)
+        user_id = self.learner_external_id("learner", learner)
+        role = opts.get("role", "student")
+        update_existing = opts.get("update_existing", True)
+        wanted = {"firstName": learner.first_name, "lastName": learner.last_name, "email": learner.email}
+        result: dict[str, Any] = {"learner_id": user_id, "email": learner.email, "created": False, "updated": []}
+        current = self.find_user(user_id)
+        if current is None:
+            form: dict[str, Any] = {**wanted, "notify": bool(opts.get("notify", False))}
+            login = opts.get("login", "email")
+            if login != "none":
+                form["login"] = learner.email if login == "email" else user_id
+            self.add_or_update_user(user_id, form)
+            if role:
+                # ASSUMPTION: addOrUpdateUser takes no role (the public client lists `role` for addUser only),
+                # so the learner role is given with addUserRoles; only users with it can be subscribed.
+                self.add_user_roles(user_id, [role])
+            return ItemResult(status=ItemStatus.DONE, result={**result, "created": True})
+        changed = self._learner_differences(current, learner)
+        wrote = False
+        if changed and update_existing:
+            self.add_or_update_user(user_id, {name: wanted[name] for name in changed})
+            result["updated"], wrote = changed, True
+        elif changed:
+            result["differs"] = changed
+        if role and role not in current.roles:
+            self.add_user_roles(user_id, [role])
+            result["role_added"], wrote = role, True
+        return ItemResult(status=ItemStatus.DONE if wrote else ItemStatus.ALREADY_DONE, result=result)
+
+    # -- group membership (the aNewSpring group operators) ------------------------------------------------------
+    def add_group_member(self, group_id: str, user_id: str, **options: Any) -> ItemResult[Any]:
+        """Add one user to a group unless a member; result ``{"group_id", "user_id"}``.
+
+        In a bulk run the group's members are read once (``getGroupUsers``); alone, ``groupUserExists``
+        asks for this user. Sent with ``ignoreDuplicates=true``, so a member added meanwhile is no error.
+
+        :param options: ``notify`` (default False), ``add_to_teacher_students`` (default False),
+            ``use_roster`` (default True: one members read per run).
+        """
+        opts = self.validate_options("add_group_members", options)
+        group, user = validate_id("group_id", group_id), validate_id("user_id", user_id)
+        result = {"group_id": group, "user_id": user}
+        members = self._group_members(group, opts)
+        member = (user in members) if members is not None else self.group_user_exists(group, user)
+        if member:
+            return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+        self.add_group_users(
+            group,
+            [user],
+            notify=bool(opts.get("notify", False)),
+            add_to_teacher_students=bool(opts.get("add_to_teacher_students", False)),
+        )
+        return ItemResult(status=ItemStatus.DONE, result=result)
+
+    def remove_group_member(self, group_id: str, user_id: str, **options: Any) -> ItemResult[Any]:
+        """Remove one user from a group; one who is not a member counts as already done.
+
+        :param options: ``use_roster`` (default True: in a bulk run, one members read per run).
+        """
+        opts = self.validate_options("remove_group_members", options)
+        group, user = validate_id("group_id", group_id), validate_id("user_id", user_id)
+        result = {"group_id": group, "user_id": user}
+        members = self._group_members(group, opts)
+        member = (user in members) if members is not None else self.group_user_exists(group, user)
+        if not member:
+            return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+        self.delete_group_users(group, [user])
+        return ItemResult(status=ItemStatus.DONE, result=result)
 
     def subscribe_learner(self, course_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
         """Subscribe one learner unless subscribed; an existing subscription (409 or isSubscribed) is done.
 
         :param options: ``address_by`` (``"id"``/``"uid"``), ``fields`` (extra form fields), ``check_first``
-            (default True: ask isSubscribed before subscribing, so a platform that re-subscribes instead of
-            answering 409 is never asked to).
+            (default True: look before subscribing, so a platform that re-subscribes instead of answering 409
+            is never asked to), ``use_roster`` (default True: in a bulk run, the look is the course's roster,
+            read once for the run, instead of one isSubscribed per learner).
         """
         by = self._address_by(options.get("address_by", "id"))
         result = {"learner_id": learner_id, "course_id": course_id, "enrollment_id": f"{learner_id}/{course_id}"}
-        if options.get("check_first", True) and self.is_subscribed(learner_id, course_id, address_by=by):
-            return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+        if options.get("check_first", True):
+            roster = self._roster(course_id, by, options)
+            if roster is not None:
+                entry = roster.get(learner_id)
+                if entry is not None and entry.live:
+                    return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+                # Not on the roster, or unsubscribed by hand: subscribe (a 409 still counts as done).
+            elif self.is_subscribed(learner_id, course_id, address_by=by):
+                return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
         try:
             self.subscribe(learner_id, course_id, address_by=by, fields=options.get("fields"))
         except LmsConflictError:
@@ -539,11 +434,21 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         return ItemResult(status=ItemStatus.DONE, result={"group_id": group_id, "course_id": course_id})
 
     def unsubscribe_learner(self, course_id: str, learner_id: str, **options: Any) -> ItemResult[Any]:
-        """Unsubscribe one learner; one who is not subscribed counts as already done."""
+        """Unsubscribe one learner; one who is not subscribed counts as already done.
+
+        :param options: ``address_by``; ``use_roster`` (default True: in a bulk run, the course's roster read
+            once for the run says who is subscribed; a learner missing from it is still asked about alone).
+        """
         by = self._address_by(options.get("address_by", "id"))
         result = {"learner_id": learner_id, "course_id": course_id}
-        # isSubscribed answers 404 for an unknown user or course: that is an error, not "already done".
-        if not self.is_subscribed(learner_id, course_id, address_by=by):
+        roster = self._roster(course_id, by, options)
+        entry = roster.get(learner_id) if roster is not None else None
+        if entry is not None:
+            if not entry.live:
+                return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
+        # isSubscribed answers 404 for an unknown user or course: that is an error, not "already done". A learner
+        # missing from the roster is therefore asked about alone, not taken as "not subscribed".
+        elif not self.is_subscribed(learner_id, course_id, address_by=by):
             return ItemResult(status=ItemStatus.ALREADY_DONE, result=result)
         try:
             self.unsubscribe(learner_id, course_id, address_by=by)
@@ -565,6 +470,8 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
         """Update one subscription; unchanged when what getSubscriptions shows already matches.
 
         The expiry date is not in any answer, so an update that sets it is always sent (it is idempotent).
+        In a bulk run the course's roster, read once, replaces one getSubscriptions per learner
+        (``use_roster=False``: per learner).
         """
         by = self._address_by(options.get("address_by", "id"))
         form = self.update_form(start_date, expiry_date, expired, options.get("field_names"))
@@ -574,7 +481,11 @@ class ANewSpringHook(LmsHook[ApiKeyConnection]):
             "sent": {k: _form_value(v) for k, v in form.items()},
         }
         if expiry_date in (None, "") and not options.get("fields"):
-            current = self._find_subscription(learner_id, course_id, by)
+            roster = self._roster(course_id, by, options)
+            on_roster = roster.get(learner_id) if roster is not None else None
+            # The roster shows the same startDate and expired as getSubscriptions; a learner missing from it
+            # is looked up alone, so that "not subscribed" is told apart from "no such user".
+            current = on_roster or self._find_subscription(learner_id, course_id, by)
             if current is None:
                 raise LmsNotFoundError(
                     f"learner {learner_id} has no subscription to course {course_id}", platform=self.platform

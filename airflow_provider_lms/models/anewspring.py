@@ -1,4 +1,8 @@
-"""aNewSpring records: subscriptions and results, as ``anewspring-api.nl.txt`` describes them.
+"""aNewSpring records: subscriptions, results, users and course rosters.
+
+Subscriptions and results as ``anewspring-api.nl.txt`` describes them; users (``getUser``), group members
+(``getGroupUsers``) and the course roster (``getStudentSubscriptions``) with the fields the public PHP client
+``telartis/anewspring`` lists for them (its doc-comments paraphrase aNewSpring's ``/apidocs``).
 
 Field names follow the API's camelCase (``completeDateTime``); the models expose snake_case attributes and
 accept both spellings. Scores (``"67%"``) and progress (``"11/16"``) arrive as text: the raw text is kept
@@ -24,7 +28,10 @@ __all__ = [
     "ANewSpringExamTerm",
     "ANewSpringObjective",
     "ANewSpringPart",
+    "ANewSpringStudentSubscription",
     "ANewSpringSubscription",
+    "ANewSpringUser",
+    "ANewSpringUserSummary",
     "activity_label",
     "parse_percent",
     "parse_progress",
@@ -353,6 +360,84 @@ class ANewSpringCourseResult(_SubscriptionStats):
             if _EXCLUDE_COMPUTED
             else self.model_dump(mode="json", by_alias=True),
         )
+
+
+class ANewSpringStudentSubscription(_SubscriptionStats):
+    """One learner on a course's roster, from ``getStudentSubscriptions/{courseID}``.
+
+    The same subscription figures as :class:`ANewSpringSubscription`, but ``id``/``uid``/``name`` are the
+    learner's. The public client spells the objectives figure ``objectiveProgress``; the document's
+    ``getSubscriptions`` example ``objectivesProgress``: both are read.
+
+    :param id: the learner's external id.
+    :param uid: the learner's UID.
+    :param name: the learner's name.
+    :param active: false until the learner starts the course.
+    :param expired: the subscription has expired.
+    :param finished: expired, or the learner was unsubscribed.
+    """
+
+    objectives_progress: float | None = Field(
+        default=None,
+        validation_alias=AliasChoices("objectivesProgress", "objectiveProgress", "objectives_progress"),
+        serialization_alias="objectivesProgress",
+    )
+
+    @property
+    def live(self) -> bool:
+        """Subscribed now: on the roster and not unsubscribed by hand (an expired subscription still exists)."""
+        return not self.unsubscribed
+
+
+class ANewSpringUserSummary(_Model):
+    """A user as ``getGroupUsers`` (and ``getUsers``) list them.
+
+    :param id: the external id.
+    :param uid: the UID.
+    :param name: the display name.
+    :param login: the login name.
+    :param email: the e-mail address.
+    :param active: whether the account is active.
+    """
+
+    id: str | None = None
+    uid: str | None = None
+    name: str | None = None
+    login: str | None = None
+    email: str | None = None
+    active: bool | None = None
+
+
+class ANewSpringUser(ANewSpringUserSummary):
+    """A user from ``getUser/{userID}`` (the fields the public client lists; more are kept as extra).
+
+    :param first_name: ``firstName``.
+    :param middle_name: ``middleName`` (a Dutch "tussenvoegsel" such as "de").
+    :param last_name: ``lastName``.
+    :param roles: the user's roles (``student``, ``teacher``, ``mentor``, ...).
+    """
+
+    first_name: str | None = _alias("first_name", "firstName")
+    middle_name: str | None = _alias("middle_name", "middleName")
+    last_name: str | None = _alias("last_name", "lastName")
+    roles: list[str] = Field(default_factory=list)
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        # ASSUMPTION: roles arrive as a list of names; a single name or null is read too.
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [r.get("name", r.get("role")) if isinstance(r, dict) else r for r in value]
+        return value
+
+    @property
+    def family_name(self) -> str:
+        """``middleName lastName`` as one family name ("de Vries"), the way one HR field holds it."""
+        return " ".join(p for p in (self.middle_name, self.last_name) if p)
 
 
 # pydantic >= 2.12 can leave computed fields out of a dump; older versions cannot (raw then carries them too).

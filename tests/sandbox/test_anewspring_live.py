@@ -336,8 +336,9 @@ def test_operators_validate_before_any_request(sandbox: SandboxServer, conn: str
 
 def test_operators_on_a_platform_without_the_capability_fail_at_once(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AIRFLOW_CONN_EDU", json.dumps({"conn_type": "eduframe", "password": "k"}))
+    # Eduframe gains unsubscribe (issue 15); subscribing learner groups stays aNewSpring's (and Pluvo's).
     with pytest.raises(LmsCapabilityError, match="platforms that can: aNewSpring"):
-        LmsUnsubscribeOperator(task_id="d", lms_conn_id="edu", course_id=1, learner_ids=[2]).execute(ctx())
+        LmsSubscribeGroupsOperator(task_id="g", lms_conn_id="edu", course_id=1, group_ids=["G"]).execute(ctx())
 
 
 # -- the sensor in every mode -----------------------------------------------------------------------------------

@@ -6,6 +6,12 @@ parameters for arrays, 200 with an empty body for a successful POST, errors as p
 ``_formatErrors=true``, 404 for an unknown user, course, group or activity or a missing subscription, and
 409 for a duplicate subscription. Details the documents leave open are marked ``# ASSUMPTION:``.
 
+Beyond the subscription document it serves the calls anewspring-more.md lists for users, groups and rosters,
+external ids in the path: ``getUser``, ``addOrUpdateUser``, ``addUserRoles``, ``getGroupUsers``,
+``groupUserExists``, ``addGroupUsers``, ``deleteGroupUsers`` and ``getStudentSubscriptions`` (the course
+roster, one answer: no pagination is published). Seeded users are learners (role ``student``, first/middle/
+last name and e-mail set); a user made by ``addOrUpdateUser`` has no role until ``addUserRoles`` gives one.
+
 Paths are routed on the raw (still percent-encoded) path, one segment per id, so an id holding ``/``,
 ``..``, ``?``, ``#``, ``%``, spaces or any Unicode arrives whole, at the endpoint it was sent to.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,15 @@ class UserBody(_Strict):
     id: str = Field(min_length=1)
     name: str | None = None
     uid: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    roles: list[str] = Field(default_factory=lambda: ["student"])
+
+    def fields(self) -> dict[str, str]:
+        """The user's record fields, named as ``addOrUpdateUser`` names them."""
+        pairs = (("email", self.email), ("firstName", self.first_name), ("lastName", self.last_name))
+        return {k: v for k, v in pairs if v is not None}
 
 
 class UsersBody(_Strict):
@@ -56,6 +65,7 @@ class GroupBody(_Strict):
 
     id: str = Field(min_length=1)
     members: list[str]
+    type: Literal["student", "teacher", "mentor"] = "student"
 
 
 class AdvanceBody(_Strict):
@@ -94,7 +104,8 @@ def create_control_router(sandbox_state: SandboxState) -> APIRouter:
 
     @router.post("/users")
     async def add_users(body: UsersBody) -> dict[str, Any]:
-        return {"users": [user_json(ans.add_user(u.id, u.name, u.uid)) for u in body.users]}
+        made = [ans.add_user(u.id, u.name, u.uid, fields=u.fields(), roles=u.roles) for u in body.users]
+        return {"users": [user_json(u) for u in made]}
 
     @router.post("/courses")
     async def add_course(body: CourseBody) -> JSONResponse:
@@ -108,8 +119,8 @@ def create_control_router(sandbox_state: SandboxState) -> APIRouter:
         unknown = ans.unknown_users(body.members)
         if unknown:
             return _not_found(f"unknown users {unknown}")
-        ans.set_group(body.id, body.members)
-        return JSONResponse({"id": body.id, "members": body.members})
+        ans.set_group(body.id, body.members, body.type)
+        return JSONResponse({"id": body.id, "members": body.members, "type": body.type})
 
     @router.post("/advance")
     async def advance(body: AdvanceBody) -> JSONResponse:

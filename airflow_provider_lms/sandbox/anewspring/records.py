@@ -29,16 +29,38 @@ def stable_uid(kind: str, external_id: str) -> str:
 
 @dataclass
 class AnsUser:
-    """A learner.
+    """A user (learner, instructor, observer...).
 
     :param id: External id (the path form).
     :param uid: aNewSpring's UID (the query form).
     :param name: Display name.
+    :param login: Login name (unique).
+    :param fields: The other ``addOrUpdateUser`` fields as last sent (``firstName``, ``email``, ...).
+    :param roles: The user's roles (``student``, ``teacher``, ``mentor``, ...).
+    :param archived: An archived user cannot be updated (409).
+    :param writes: ``addOrUpdateUser`` calls that changed this user (creating it included).
+    :param created_by_api: Created through ``addOrUpdateUser`` (not seeded or set up by the control API).
     """
 
     id: str
     uid: str
     name: str
+    login: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    roles: set[str] = field(default_factory=lambda: {"student"})
+    archived: bool = False
+    writes: int = 0
+    created_by_api: bool = False
+
+    def display_name(self) -> str:
+        """``firstName middleName lastName`` when known, else the name given at set-up."""
+        parts = [self.fields.get(k, "") for k in ("firstName", "middleName", "lastName")]
+        joined = " ".join(p for p in parts if p)
+        return joined or self.name
+
+
+#: The group types (support article 70416) and the role a member of each needs.
+GROUP_TYPE_ROLES = {"student": "student", "teacher": "teacher", "mentor": "mentor"}
 
 
 @dataclass(frozen=True)

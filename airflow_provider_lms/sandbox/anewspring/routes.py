@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_lms.sandbox.anewspring.errors import ANewSpringError
 from airflow_provider_lms.sandbox.anewspring.records import AddressForm
-from airflow_provider_lms.sandbox.anewspring.views import part_json, results_json, subscription_json
+from airflow_provider_lms.sandbox.anewspring.views import (
+    api_user_json,
+    part_json,
+    results_json,
+    roster_json,
+    subscription_json,
+    user_summary_json,
+)
 from airflow_provider_lms.sandbox.routing import Route
 
 if TYPE_CHECKING:
@@ -37,6 +44,21 @@ _RAW_PREFIX = ANEWSPRING_PREFIX.encode()
 UPDATE_FIELDS = frozenset({"startDate", "expireDate", "expired"})
 SCORE_FIELDS = frozenset({"score", "passed", "comment"})
 SUBSCRIBE_FIELDS = frozenset({"startDate", "expireDate", "notify"})
+#: addOrUpdateUser's fields (anewspring-more.md section 2: the public client's user fields plus userUID, id,
+#: archived); the sandbox keeps its own copy, it shares no code with the client.
+USER_FORM_FIELDS = frozenset(
+    {
+        "userID", "login", "firstName", "middleName", "lastName", "gender", "title", "initials", "email",
+        "function", "company", "dateOfBirth", "telephoneNumber", "faxNumber", "cellPhoneNumber", "address", "zip",
+        "residence", "country", "invoiceAddress", "invoiceZip", "invoiceResidence", "invoiceCountry", "custom1",
+        "custom2", "custom3", "custom4", "custom5", "locale", "timeZoneGroup", "timeZone", "password",
+        "generatePassword", "forcePasswordChange", "notify", "active", "renewable", "avatar", "deleteAvatar",
+        "userUID", "id", "archived",
+    }
+)  # fmt: skip
+_USER_FLAGS = ("generatePassword", "forcePasswordChange", "notify", "active", "renewable", "deleteAvatar", "archived")
+#: The role names addUserRoles knows (the public client's list).
+ROLE_NAMES = frozenset({"student", "teacher", "mentor", "author", "designer", "administrator", "reseller", "tenant"})
 
 #: The functions in both address forms. A placeholder matches one raw path segment (never empty); without
 #: placeholders the ids come from the query or form: ``userUID``, ``courseUID``, ``activityID``.
@@ -61,6 +83,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/unsubscribe", "unsubscribe"),
     Route("POST", "/scoreExternalActivity/{user}/{course}/{activity}", "score_external_activity"),
     Route("POST", "/scoreExternalActivity", "score_external_activity"),
+    # Users, groups and rosters (anewspring-more.md): external ids in the path only.
+    Route("GET", "/getUser/{user}", "get_user"),
+    Route("POST", "/addOrUpdateUser/{user}", "add_or_update_user"),
+    Route("POST", "/addUserRoles/{user}", "add_user_roles"),
+    Route("GET", "/getGroupUsers/{group}", "get_group_users"),
+    Route("GET", "/groupUserExists/{group}/{user}", "group_user_exists"),
+    Route("POST", "/addGroupUsers/{group}", "add_group_users"),
+    Route("POST", "/deleteGroupUsers/{group}", "delete_group_users"),
+    Route("GET", "/getStudentSubscriptions/{course}", "get_student_subscriptions"),
 )
 
 #: The methods the catch-all route takes: the others are answered 405 by the dispatcher, in aNewSpring's form.
@@ -79,6 +110,7 @@ class _Call:
     user: str | None = None
     course: str | None = None
     activity: str | None = None
+    group: str | None = None
     form: dict[str, list[str]] = field(default_factory=dict)
     query: dict[str, list[str]] = field(default_factory=dict)
 
@@ -96,6 +128,7 @@ class _Call:
             "user": self.user,
             "course": self.course,
             "activity": self.activity,
+            "group": self.group,
             "form": {k: v for k, v in self.form.items() if k != "_key"},
         }
 
@@ -189,16 +222,20 @@ async def _parse_call(request: Request) -> _Call:
     query = _multi(parse_qsl(request.url.query, keep_blank_values=True))
     form: dict[str, list[str]] = {}
     body = await request.body()
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if request.method == "POST" and body:
-        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != "application/x-www-form-urlencoded":
             raise ANewSpringError(415, f"Unsupported Media Type: send application/x-www-form-urlencoded, not {media!r}")
+        form = _multi(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    elif request.method == "GET" and body and media == "application/x-www-form-urlencoded":
+        # The public PHP client sends GET options (skipStats...) as a form body: read them there too.
         form = _multi(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     route, ids = _match(request.method, segments)
     raw_path = (request.scope.get("raw_path") or b"").decode("ascii", "replace")
     call = _Call(segments[0], route.action, request.method, raw_path, "id" if ids else "uid", form=form, query=query)
     if ids:
         call.user, call.course, call.activity = ids.get("user"), ids.get("course"), ids.get("activity")
+        call.group = ids.get("group")
     else:
         call.user, call.course, call.activity = call.first("userUID"), call.first("courseUID"), call.first("activityID")
     return call
@@ -310,6 +347,78 @@ class ANewSpringResponses:
         passed = _bool("passed", call.first("passed"))
         self.ans.score_external_activity(sub, part, score, passed, call.first("comment"))
         return _ok(call)
+
+    # -- users -----------------------------------------------------------------------------------------------------
+    def get_user(self, call: _Call) -> Response:
+        return JSONResponse(api_user_json(self.ans.user(call.user, "id")))
+
+    def add_or_update_user(self, call: _Call) -> Response:
+        _check_fields(call, USER_FORM_FIELDS)
+        for name in _USER_FLAGS:
+            _bool(name, call.first(name))
+        birth = call.first("dateOfBirth")
+        if birth not in (None, ""):
+            try:
+                date.fromisoformat(str(birth))
+            except ValueError:
+                # The message the public client quotes for an impossible date (anewspring-more.md section 1).
+                raise ANewSpringError(400, f"dateOfBirth does not contain an ISO8601 date value: {birth}") from None
+        if call.user is None:
+            raise ANewSpringError(404, "Not Found: give userID")
+        form = {k: v[-1] for k, v in call.form.items() if not k.startswith("_") and k != "userID"}
+        self.ans.upsert_user(call.user, form)
+        return _ok(call)
+
+    def add_user_roles(self, call: _Call) -> Response:
+        _check_fields(call, frozenset({"role", "ignoreDuplicates"}))
+        user = self.ans.user(call.user, "id")
+        roles = call.form.get("role") or call.query.get("role") or []
+        if not roles:
+            raise ANewSpringError(400, "Bad Request: give at least one role")
+        unknown = [r for r in roles if r not in ROLE_NAMES]
+        if unknown:
+            # ASSUMPTION: an unknown role name is a bad request.
+            raise ANewSpringError(400, f"Bad Request: unknown role {unknown[0]!r}")
+        self.ans.add_roles(user, roles, bool(_bool("ignoreDuplicates", call.first("ignoreDuplicates"))))
+        return _ok(call)
+
+    # -- groups ------------------------------------------------------------------------------------------------------
+    def get_group_users(self, call: _Call) -> Response:
+        members = self.ans.group(call.group)
+        return JSONResponse({"users": [user_summary_json(self.ans.users[m]) for m in members if m in self.ans.users]})
+
+    def group_user_exists(self, call: _Call) -> Response:
+        # ASSUMPTION: an unknown user is simply not a member (false); only an unknown group is 404.
+        return JSONResponse({"result": call.user in self.ans.group(call.group)})
+
+    def _users(self, call: _Call) -> list[str]:
+        users = call.form.get("user") or call.query.get("user") or []
+        if not users:
+            raise ANewSpringError(400, "Bad Request: give at least one user")
+        return list(dict.fromkeys(users))
+
+    def add_group_users(self, call: _Call) -> Response:
+        _check_fields(call, frozenset({"user", "addToTeacherStudents", "ignoreDuplicates", "notify"}))
+        self.ans.group(call.group)
+        for name in ("addToTeacherStudents", "notify"):
+            _bool(name, call.first(name))
+        ignore = bool(_bool("ignoreDuplicates", call.first("ignoreDuplicates")))
+        self.ans.add_group_users(str(call.group), self._users(call), ignore)
+        return _ok(call)
+
+    def delete_group_users(self, call: _Call) -> Response:
+        _check_fields(call, frozenset({"user", "ignoreMissing"}))
+        self.ans.group(call.group)
+        ignore = bool(_bool("ignoreMissing", call.first("ignoreMissing")))
+        self.ans.delete_group_users(str(call.group), self._users(call), ignore)
+        return _ok(call)
+
+    # -- the course roster -----------------------------------------------------------------------------------------
+    def get_student_subscriptions(self, call: _Call) -> Response:
+        course = self.ans.course(call.course, "id")
+        skip = bool(_bool("skipStats", call.first("skipStats")))
+        # No pagination: none is published for any aNewSpring call; the whole roster is one answer.
+        return JSONResponse({"students": [roster_json(self.ans, s, skip_stats=skip) for s in self.ans.roster(course)]})
 
 
 def create_router(sandbox_state: SandboxState) -> APIRouter:

@@ -79,7 +79,12 @@ def _course_parts(number: int, specs: tuple[_PartSpec, ...]) -> tuple[AnsPartDef
 def seed(state: ANewSpringSandboxState) -> None:
     """Fill a freshly emptied state with the demo learners, courses and groups."""
     for user_id, name in zip(ANewSpringSeed.LEARNER_IDS, ANewSpringSeed.LEARNER_NAMES, strict=True):
-        state.add_user(user_id, name)
+        first, *rest = name.split(" ")
+        middle, last = (" ".join(rest[:-1]), rest[-1]) if rest else ("", "")
+        fields = {"firstName": first, "lastName": last, "email": f"{user_id}@sandbox.example"}
+        if middle:
+            fields["middleName"] = middle  # "Anna de Vries": the "de" is aNewSpring's middleName
+        state.add_user(user_id, name, fields=fields)
     for number, course_id, name, parts in _COURSES:
         course = AnsCourse(
             id=course_id,

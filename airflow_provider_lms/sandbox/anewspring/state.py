@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from airflow_provider_lms.sandbox.anewspring.errors import ANewSpringError
 from airflow_provider_lms.sandbox.anewspring.records import (
+    GROUP_TYPE_ROLES,
     STAGES,
     AddressForm,
     AnsAttempt,
@@ -69,6 +70,8 @@ class ANewSpringSandboxState:
         self.courses: dict[str, AnsCourse] = {}
         self.courses_by_uid: dict[str, AnsCourse] = {}
         self.groups: dict[str, list[str]] = {}
+        #: Group id -> ``student``, ``teacher`` or ``mentor``.
+        self.group_types: dict[str, str] = {}
         self.subscriptions: dict[tuple[str, str], AnsSubscription] = {}
         self.by_user: dict[str, list[str]] = {}
         #: ``None`` = off; else seconds after an external activity's score until the course completes.
@@ -78,14 +81,121 @@ class ANewSpringSandboxState:
         seed(self)
 
     # -- data set-up (seed and control API) ----------------------------------------------------------------
-    def add_user(self, user_id: str, name: str | None = None, uid: str | None = None) -> AnsUser:
-        """Create a learner (or return the existing one with this external id)."""
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        uid: str | None = None,
+        *,
+        fields: Mapping[str, str] | None = None,
+        roles: Iterable[str] = ("student",),
+    ) -> AnsUser:
+        """Create a user, a learner by default (or return the existing one with this external id)."""
         if user_id in self.users:
             return self.users[user_id]
-        user = AnsUser(id=user_id, uid=uid or stable_uid("user", user_id), name=name or user_id)
+        user = AnsUser(
+            id=user_id,
+            uid=uid or stable_uid("user", user_id),
+            name=name or user_id,
+            login=user_id,
+            fields=dict(fields or {}),
+            roles=set(roles),
+        )
         self.users[user_id] = user
         self.users_by_uid[user.uid] = user
         return user
+
+    # -- users (addOrUpdateUser, addUserRoles) -------------------------------------------------------------------
+    def upsert_user(self, user_id: str, form: Mapping[str, str]) -> bool:
+        """``addOrUpdateUser``: create the user or change the fields sent; True when anything changed.
+
+        # ASSUMPTION: a user created here has no role (addOrUpdateUser takes none; addUserRoles gives one),
+        # its login defaults to its external id, and a login held by another user is a conflict (409).
+        """
+        user = self.users.get(user_id)
+        if user is not None and user.archived and form.get("archived", "").lower() != "false":
+            raise ANewSpringError(409, f"Conflict: user {user_id!r} is archived")
+        login = form.get("login")
+        if login is not None:
+            holder = next((u for u in self.users.values() if u.login == login and u.id != user_id), None)
+            if holder is not None:
+                raise ANewSpringError(409, f"Conflict: the login {login!r} is taken by another user")
+        if "id" in form and form["id"] != user_id:
+            # ASSUMPTION: the sandbox does not move a user to another external id.
+            raise ANewSpringError(400, "Bad Request: the sandbox does not change a user's external ID")
+        values = {k: v for k, v in form.items() if k not in ("login", "archived", "id", "notify", "password")}
+        if user is None:
+            user = self.add_user(user_id, roles=())
+            user.created_by_api = True
+            user.login = login or user_id
+            user.fields = values
+            user.writes += 1
+            return True
+        changed = {k: v for k, v in values.items() if user.fields.get(k) != v}
+        if login is not None and login != user.login:
+            user.login, changed["login"] = login, login
+        if "archived" in form:
+            user.archived = form["archived"].lower() == "true"
+        if not changed:
+            return False
+        user.fields.update({k: v for k, v in changed.items() if k != "login"})
+        user.writes += 1
+        return True
+
+    def add_roles(self, user: AnsUser, roles: Sequence[str], ignore_duplicates: bool) -> None:
+        """``addUserRoles``: 409 when the user has one of the roles and duplicates are not ignored."""
+        held = [r for r in roles if r in user.roles]
+        if held and not ignore_duplicates:
+            raise ANewSpringError(409, f"Conflict: user {user.id!r} already has the role {held[0]!r}")
+        user.roles.update(roles)
+
+    # -- groups (getGroupUsers, groupUserExists, addGroupUsers, deleteGroupUsers) ---------------------------------
+    def group(self, group_id: str | None) -> list[str]:
+        """The members of a group (404 for an unknown group)."""
+        if group_id is None or group_id not in self.groups:
+            raise ANewSpringError(404, f"Not Found: no group with ID {group_id!r}")
+        return self.groups[group_id]
+
+    def add_group_users(self, group_id: str, user_ids: Sequence[str], ignore_duplicates: bool) -> None:
+        """``addGroupUsers``: all or nothing; 404 unknown group or user, 409 a missing role or (unless
+        ignored) a member already in.
+
+        # ASSUMPTION: an unknown user is 404 and the call changes nothing when any user is refused.
+        """
+        members = self.group(group_id)
+        needed = GROUP_TYPE_ROLES[self.group_types.get(group_id, "student")]
+        for user_id in user_ids:
+            user = self.users.get(user_id)
+            if user is None:
+                raise ANewSpringError(404, f"Not Found: no user with ID {user_id!r}")
+            if needed not in user.roles:
+                raise ANewSpringError(409, f"Conflict: user {user_id!r} does not have the role {needed!r}")
+            if user_id in members and not ignore_duplicates:
+                raise ANewSpringError(409, f"Conflict: user {user_id!r} is already in group {group_id!r}")
+        for user_id in user_ids:
+            if user_id not in members:
+                members.append(user_id)
+
+    def delete_group_users(self, group_id: str, user_ids: Sequence[str], ignore_missing: bool) -> None:
+        """``deleteGroupUsers``: 404 unknown group, or (unless ignored) 404 unknown user / 409 not a member."""
+        members = self.group(group_id)
+        if not ignore_missing:
+            for user_id in user_ids:
+                if user_id not in self.users:
+                    raise ANewSpringError(404, f"Not Found: no user with ID {user_id!r}")
+                if user_id not in members:
+                    raise ANewSpringError(409, f"Conflict: user {user_id!r} is not in group {group_id!r}")
+        leaving = set(user_ids)
+        self.groups[group_id] = [m for m in members if m not in leaving]
+
+    def roster(self, course: AnsCourse) -> list[AnsSubscription]:
+        """``getStudentSubscriptions``: every subscription to the course, in subscription order.
+
+        # ASSUMPTION: learners unsubscribed by hand stay on the roster with ``finished`` true (as they stay in
+        # getSubscriptions, whose ``finished`` the document explains by a manual unsubscription).
+        """
+        subs = [s for s in self.subscriptions.values() if s.course_id == course.id]
+        return sorted(subs, key=lambda s: s.subscribed_at)
 
     def add_course(
         self, course_id: str, *, template: str, name: str | None = None, uid: str | None = None
@@ -110,9 +220,10 @@ class ANewSpringSandboxState:
         """The ids among ``user_ids`` that name no learner."""
         return [u for u in user_ids if u not in self.users]
 
-    def set_group(self, group_id: str, members: Iterable[str]) -> None:
-        """Create or replace a learner group."""
+    def set_group(self, group_id: str, members: Iterable[str], group_type: str = "student") -> None:
+        """Create or replace a group (a learner group unless ``group_type`` says ``teacher`` or ``mentor``)."""
         self.groups[group_id] = list(members)
+        self.group_types[group_id] = group_type
 
     def set_auto_progress(self, seconds: float | None) -> None:
         """Switch auto-progress on (``seconds`` after a score the course completes) or off (``None``)."""
@@ -204,7 +315,12 @@ class ANewSpringSandboxState:
         return True
 
     def subscribe_user(self, user: AnsUser, course: AnsCourse, start: date | None, expire: date | None) -> None:
-        """``subscribe``: 409 when the learner is already subscribed."""
+        """``subscribe``: 409 when the learner is already subscribed, or is not a learner.
+
+        # ASSUMPTION: the document says users with the learner role can be subscribed; without it, 409.
+        """
+        if "student" not in user.roles:
+            raise ANewSpringError(409, f"Conflict: user {user.id!r} does not have the role 'student'")
         if not self.subscribe(user, course, start, expire):
             raise ANewSpringError(409, f"Conflict: user {user.id!r} is already subscribed to course {course.id!r}")
 

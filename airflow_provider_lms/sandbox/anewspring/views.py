@@ -10,7 +10,26 @@ from airflow_provider_lms.sandbox.anewspring.records import AnsAttempt, AnsCours
 if TYPE_CHECKING:
     from airflow_provider_lms.sandbox.anewspring.state import ANewSpringSandboxState
 
-__all__ = ["attempt_json", "part_json", "results_json", "subscription_json", "summary", "user_json"]
+__all__ = [
+    "USER_RECORD_FIELDS",
+    "api_user_json",
+    "attempt_json",
+    "part_json",
+    "results_json",
+    "roster_json",
+    "subscription_json",
+    "summary",
+    "user_json",
+    "user_summary_json",
+]
+
+#: The text fields of a ``getUser`` answer (the public client's list), in its order.
+USER_RECORD_FIELDS = (
+    "email", "title", "firstName", "middleName", "lastName", "initials", "gender", "company", "function",
+    "dateOfBirth", "telephoneNumber", "faxNumber", "cellPhoneNumber", "address", "zip", "residence", "country",
+    "invoiceAddress", "invoiceZip", "invoiceResidence", "invoiceCountry", "custom1", "custom2", "custom3",
+    "custom4", "custom5", "locale", "timeZoneGroup",
+)  # fmt: skip
 
 
 def _ts(moment: datetime | None) -> str | None:
@@ -87,6 +106,44 @@ def subscription_json(ans: ANewSpringSandboxState, sub: AnsSubscription, *, skip
             }
         )
     return dict(sorted(record.items()))
+
+
+def roster_json(ans: ANewSpringSandboxState, sub: AnsSubscription, *, skip_stats: bool = True) -> dict[str, Any]:
+    """A ``getStudentSubscriptions`` entry: the subscription's figures, named by the learner's id and name.
+
+    # ASSUMPTION: the objectives figure is spelled ``objectivesProgress`` as in the document's real output (the
+    # public client's comment writes ``objectiveProgress``).
+    """
+    record = subscription_json(ans, sub, skip_stats=skip_stats)
+    user = ans.users[sub.user_id]
+    record.update({"id": user.id, "uid": user.uid, "name": user.display_name()})
+    return dict(sorted(record.items()))
+
+
+def _flag(value: str | None, default: bool | None) -> bool | None:
+    return default if value is None else value.lower() == "true"
+
+
+def api_user_json(user: AnsUser) -> dict[str, Any]:
+    """A ``getUser`` answer: every listed field, null where never set."""
+    record: dict[str, Any] = {"id": user.id, "uid": user.uid, "login": user.login}
+    record.update({name: user.fields.get(name) for name in USER_RECORD_FIELDS})
+    record["active"] = _flag(user.fields.get("active"), True)
+    record["renewable"] = _flag(user.fields.get("renewable"), False)
+    record["roles"] = sorted(user.roles)
+    return record
+
+
+def user_summary_json(user: AnsUser) -> dict[str, Any]:
+    """A user as ``getGroupUsers`` lists them."""
+    return {
+        "active": _flag(user.fields.get("active"), True),
+        "email": user.fields.get("email"),
+        "id": user.id,
+        "login": user.login,
+        "name": user.display_name(),
+        "uid": user.uid,
+    }
 
 
 def part_json(ans: ANewSpringSandboxState, sub: AnsSubscription, part: AnsPartDef) -> dict[str, Any]:
@@ -167,12 +224,26 @@ def _subscription_summary(ans: ANewSpringSandboxState, sub: AnsSubscription) -> 
     }
 
 
+def _user_summary(user: AnsUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "login": user.login,
+        "fields": dict(user.fields),
+        "roles": sorted(user.roles),
+        "archived": user.archived,
+        "writes": user.writes,
+        "created_by_api": user.created_by_api,
+    }
+
+
 def summary(ans: ANewSpringSandboxState) -> dict[str, Any]:
     """The whole state as JSON, for ``GET /_sandbox/anewspring/state``."""
     return {
         "users": len(ans.users),
+        "user_records": [_user_summary(u) for u in ans.users.values()],
         "courses": sorted(ans.courses),
         "groups": {g: list(m) for g, m in ans.groups.items()},
+        "group_types": dict(ans.group_types),
         "auto_progress_seconds": ans.auto_progress_seconds,
         "subscriptions": [_subscription_summary(ans, sub) for sub in ans.subscriptions.values()],
     }
