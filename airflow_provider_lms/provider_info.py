@@ -125,37 +125,54 @@ def _pynter_form() -> dict[str, Any]:
 
 
 def _lara_form() -> dict[str, Any]:
+    # The credentials are the standard Login and Password, relabelled (issue 17): one or two header names and
+    # their values, comma-separated in the same order. Connections saved with the former extras
+    # credential_N_header / credential_N_secret are still read (LaraConnection.read_credentials).
     fields = {
         "base_url": _url_field("Portal URL", "e.g. https://yourorder.lara.example"),
-        "credential_1_header": {
-            "label": "Credential 1 header name",
-            "description": "Header name of the first encrypted credential value from onboarding.",
-            "schema": _OPT_STR,
-        },
-        "credential_1_secret": {
-            "label": "Credential 1 value",
-            "schema": {"type": ["string", "null"], "format": "password"},
-        },
-        "credential_2_header": {
-            "label": "Credential 2 header name",
-            "schema": _OPT_STR,
-        },
-        "credential_2_secret": {
-            "label": "Credential 2 value",
-            "schema": {"type": ["string", "null"], "format": "password"},
-        },
         "portal_timezone": {
             "label": "Portal time zone",
             "description": "IANA time zone of the portal, used for period dates without an offset.",
             "schema": {"type": "string", "default": "America/Toronto"},
         },
     }
-    behaviour = {"hidden-fields": ["host", "port", "schema", "login", "password", "extra"]}
+    behaviour = {
+        "hidden-fields": ["host", "port", "schema", "extra"],
+        "relabeling": {"login": "Credential header names", "password": "Credential values"},
+        "placeholders": {
+            "login": "X-Lara-Api-Key, X-Lara-Api-Secret (the header names from onboarding, one or two)",
+            "password": "the value of each header, in the same order, comma-separated",
+        },
+    }
     return _connection_type("lara", "LaraHook", "Lära", fields, behaviour)
 
 
 def _connection_types() -> list[dict[str, Any]]:
     return [_eduframe_form(), _anewspring_form(), _pluvo_form(), _pynter_form(), _lara_form()]
+
+
+def _config() -> dict[str, Any]:
+    """The provider's settings, shown by ``airflow config list`` and ``airflow providers configs``."""
+    return {
+        "lms": {
+            "description": "Settings of airflow-provider-lms.",
+            "options": {
+                "patch_connection_test": {
+                    "description": (
+                        "Let the UI's Test button work for connections without a port (every LMS connection) on "
+                        "Airflow versions that refuse them with 'The host or port to test differs from the stored "
+                        "connection' (apache/airflow#73298). When True, the provider's API-server plugin applies "
+                        "the upstream fix (port 0 from the UI counts as no port), in the API server only, and only "
+                        "where the running Airflow still has the bug. False: the provider changes nothing in Airflow."
+                    ),
+                    "version_added": "0.1.0",
+                    "type": "boolean",
+                    "example": "True",
+                    "default": "False",
+                },
+            },
+        },
+    }
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -192,11 +209,22 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_lms.operators.learners",
                     "airflow_provider_lms.operators.enrollment",
+                    "airflow_provider_lms.operators.certificates",
+                    "airflow_provider_lms.operators.call",
                 ],
             },
-            {"integration-name": "aNewSpring", "python-modules": ["airflow_provider_lms.operators.subscriptions"]},
+            {
+                "integration-name": "aNewSpring",
+                "python-modules": [
+                    "airflow_provider_lms.operators.subscriptions",
+                    "airflow_provider_lms.operators.anewspring",
+                ],
+            },
             {"integration-name": "Pynter", "python-modules": ["airflow_provider_lms.operators.pynter"]},
-            {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.operators.lara"]},
+            {
+                "integration-name": "Lära",
+                "python-modules": ["airflow_provider_lms.operators.lara", "airflow_provider_lms.operators.members"],
+            },
         ],
         "sensors": [
             {"integration-name": "Eduframe", "python-modules": ["airflow_provider_lms.sensors.enrollment"]},
@@ -212,5 +240,6 @@ def get_provider_info() -> dict[str, Any]:
         "plugins": [
             {"name": "lms_webhooks", "plugin-class": "airflow_provider_lms.webhooks.plugin.LmsWebhooksPlugin"},
         ],
+        "config": _config(),
         "connection-types": _connection_types(),
     }

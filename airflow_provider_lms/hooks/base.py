@@ -302,10 +302,46 @@ class LmsHook(BaseHook, Generic[ConfigT]):
         self.require("revoke_certificate")
         raise NotImplementedError
 
-    def update_member_status(self, member_id: str, status: str, **options: Any) -> ItemResult[Any]:
-        """Set one member's professional status unless it already is that status."""
+    def update_member_status(
+        self,
+        member_id: str,
+        status: str,
+        *,
+        is_active_member: bool | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        **options: Any,
+    ) -> ItemResult[Any]:
+        """Set one member's (professional) status unless it already is that status.
+
+        :param member_id: the member, as :meth:`check_member_status` returned it.
+        :param status: the status name, e.g. ``"Retired"``.
+        :param is_active_member: whether the status counts as active membership (None: the platform decides).
+        :param start_date: when the status starts (None: the platform's default).
+        :param end_date: when it ends (None: it runs on).
+        :param options: the validated platform options.
+        """
         self.require("update_member_status")
         raise NotImplementedError
+
+    def check_member_status(
+        self,
+        field: str,
+        member_id: Any,
+        status: Any,
+        *,
+        is_active_member: bool | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        **options: Any,
+    ) -> str:
+        """Refuse what :meth:`update_member_status` would refuse, before any request.
+
+        :param field: where the row is, e.g. ``statuses[3]``; errors name ``statuses[3].member_id``.
+        :return: the member id in the platform's form (rows for the same member are then merged).
+        """
+        self.require("update_member_status")
+        return validate_id(f"{field}.member_id", member_id)
 
     # -- platform rules for items, checked before a bulk run sends anything ------------------------------------
     def check_score_row(self, field: str, row: ScoreRow, **options: Any) -> None:
@@ -315,6 +351,18 @@ class LmsHook(BaseHook, Generic[ConfigT]):
         :param row: the validated row.
         :param options: the validated platform options.
         """
+
+    def check_learner(self, field: str, learner: LearnerSpec, **options: Any) -> None:
+        """Refuse a learner this platform's :meth:`ensure_learner` would refuse; by default any learner passes.
+
+        :param field: where the learner is, e.g. ``learners[3]``; errors name ``learners[3].external_id``.
+        :param learner: the validated learner.
+        :param options: the validated platform options.
+        """
+
+    def learner_key(self, learner: LearnerSpec) -> str:
+        """What identifies a learner on this platform, for merging duplicate rows (by default the e-mail)."""
+        return learner.email
 
     def check_subscription_update(self, start_date: Any, expiry_date: Any, expired: Any, **options: Any) -> None:
         """Refuse values :meth:`update_learner_subscription` would refuse; by default any values pass.

@@ -15,8 +15,7 @@ envelope is not documented (FACTS.md has seen an ``ErrorID`` field), so the code
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, ClassVar
 
 import httpx
@@ -28,17 +27,20 @@ from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.http.auth import HeaderAuth
 from airflow_provider_lms.http.client import ErrorParser, PlatformError
 from airflow_provider_lms.http.errors import LmsError, LmsInputError, LmsNotFoundError, LmsValidationError
-from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
+from airflow_provider_lms.models.connection import LmsConnection
 from airflow_provider_lms.models.inputs import bad_character, check_text, parse_moment, shown
 from airflow_provider_lms.models.lara import (
-    DEFAULT_PORTAL_TIMEZONE,
     MAX_ID_LENGTH,
+    LaraConnection,
     LaraCycle,
     LaraCyclePeriod,
     LaraMemberStatus,
     LaraStatusInput,
     LaraUserProgress,
     MemberRef,
+    answer_records,
+    as_status_list,
+    current_status_entry,
     normalize_status_name,
     parse_lara_datetime,
 )
@@ -270,6 +272,12 @@ def as_status(field: str, value: Any) -> LaraStatusInput:
         raise _problem(field, exc) from None
 
 
+#: ``platform_options`` of the generic ``update_member_status`` on Lära.
+_MEMBER_STATUS_OPTIONS = frozenset({"member_field", "mode"})
+_MEMBER_STATUS_MODES = ("change_current", "replace")
+_SNAKE = {camel: snake for snake, camel in _CAMEL.items()}
+
+
 def lara_id(field: str, value: Any) -> str:
     """An opaque Lära id: clean text without blanks, passed on exactly as given (never re-encoded).
 
@@ -283,90 +291,13 @@ def lara_id(field: str, value: Any) -> str:
     return text
 
 
-def _status_list(statuses: Any) -> list[Any]:
-    """A list of statuses; one status, a string or bytes is not a list (it would be read letter by letter)."""
-    if isinstance(statuses, str | bytes | bytearray | Mapping) or not isinstance(statuses, Iterable):
-        raise LmsInputError("statuses", f"must be a list of statuses, got {type(statuses).__name__}")
-    return list(statuses)
-
-
-def _records(body: Any, *keys: str) -> list[Any]:
-    """The records of a list answer: a JSON array, or an object holding one (or a single record)."""
-    if isinstance(body, list):
-        return body
-    if isinstance(body, Mapping):
-        for key in keys:
-            if isinstance(body.get(key), list):
-                return list(body[key])
-        if body:
-            # The document shows a single object where it says "a list of objects".
-            return [body]
-    return []
-
-
-def _current_entry(entries: list[LaraMemberStatus], tz: str) -> LaraMemberStatus | None:
-    """The entry ``changecurrentmemberstatus`` would close: the open range that started last."""
-    open_entries = [e for e in entries if e.is_open]
-    if not open_entries:
-        return None
-    return max(open_entries, key=lambda e: parse_lara_datetime(e.start_date, tz) if e.start_date else pendulum.now())
-
-
 # -- the hook ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
-class LaraConnection(LmsConnection):
-    """A Lära connection: up to two credential headers from onboarding, and the portal's time zone.
-
-    :param credential_headers: header name -> encrypted credential value; masked in logs, left out of ``repr``.
-    :param portal_timezone: the portal's IANA time zone (default America/Toronto).
-    """
-
-    credential_headers: Mapping[str, str] = field(repr=False)
-    portal_timezone: str = DEFAULT_PORTAL_TIMEZONE
-    extra_keys: ClassVar[frozenset[str] | None] = frozenset(
-        {"portal_timezone", "credential_1_header", "credential_1_secret", "credential_2_header", "credential_2_secret"}
-    )
-
-    @classmethod
-    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
-        raw = fields.extras.get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE
-        if not isinstance(raw, str) or bad_character(raw) or len(raw) > 64:
-            raise fields.error("portal_timezone", f"{shown(raw)} is not an IANA time zone")
-        tz = raw.strip()
-        try:
-            pendulum.timezone(tz)
-        except Exception:
-            raise fields.error("portal_timezone", f"{tz!r} is not an IANA time zone") from None
-        return {"portal_timezone": tz}
-
-    @classmethod
-    def read_credentials(cls, fields: ConnectionFields, base_url: str) -> dict[str, Any]:
-        headers: dict[str, str] = {}
-        for n in (1, 2):
-            name = fields.extras.get(f"credential_{n}_header")
-            value = fields.extras.get(f"credential_{n}_secret")
-            if name in (None, "") and value in (None, ""):
-                continue
-            # Half a credential is a mistake in the form, not a credential to leave out silently.
-            if name in (None, ""):
-                raise fields.error(f"credential_{n}_header", f"is empty while credential_{n}_secret is set")
-            if value in (None, ""):
-                raise fields.error(f"credential_{n}_secret", f"is empty while credential_{n}_header is set")
-            header = fields.header_name(name, f"credential_{n}_header")
-            if header.lower() in {h.lower() for h in headers}:
-                raise fields.error(f"credential_{n}_header", f"{header!r} is already credential 1's header")
-            headers[header] = fields.secret(value, f"credential_{n}_secret")
-        if not headers:
-            raise fields.error("credential_1_header", "give at least one credential header and value")
-        return {"credential_headers": headers}
-
-
 @register_platform
 class LaraHook(LmsHook[LaraConnection]):
     """Lära: ``lmsapi`` JSON at ``<portal URL>/lmsapi/<module>/<method>``.
 
     The names of the credential values handed over at onboarding are not public, so the connection
-    names both headers and their values (ASSUMPTION, see README). Dates without an offset are read in
+    names the headers (Login) and their values (Password) (ASSUMPTION, see README). Dates without an offset are read in
     the connection's ``portal_timezone`` (default America/Toronto).
 
     Members are named by :class:`~airflow_provider_lms.models.lara.MemberRef`: a user id string, or
@@ -382,6 +313,7 @@ class LaraHook(LmsHook[LaraConnection]):
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
 
     connection_model: ClassVar[type[LmsConnection]] = LaraConnection
+    capabilities: ClassVar[frozenset[str]] = frozenset({"update_member_status"})
 
     # -- connection ---------------------------------------------------------------------------------------
     def auth_for(self, config: LaraConnection) -> httpx.Auth:
@@ -437,7 +369,7 @@ class LaraHook(LmsHook[LaraConnection]):
     # -- cycles and periods --------------------------------------------------------------------------------
     def list_cycles(self) -> list[LaraCycle]:
         """``cycle/getlist``: every cycle (règlement) of the portal."""
-        return [LaraCycle.model_validate(r) for r in _records(self.call("cycle/getlist", {}), "cycles")]
+        return [LaraCycle.model_validate(r) for r in answer_records(self.call("cycle/getlist", {}), "cycles")]
 
     @staticmethod
     def _period_body(cycle_id: str, filter_date: datetime | str | None) -> dict[str, Any]:
@@ -452,12 +384,12 @@ class LaraHook(LmsHook[LaraConnection]):
     def list_periods(self, cycle_id: str, *, filter_date: datetime | str | None = None) -> list[LaraCyclePeriod]:
         """``cycle/getperiodlist``: the periods of a cycle; with ``filter_date``, those starting after it."""
         body = self.call("cycle/getperiodlist", self._period_body(cycle_id, filter_date))
-        return [LaraCyclePeriod.model_validate(r) for r in _records(body, "periods", "cyclePeriods")]
+        return [LaraCyclePeriod.model_validate(r) for r in answer_records(body, "periods", "cyclePeriods")]
 
     async def alist_periods(self, cycle_id: str, *, filter_date: datetime | str | None = None) -> list[LaraCyclePeriod]:
         """The async twin of :meth:`list_periods`."""
         body = await self.acall("cycle/getperiodlist", self._period_body(cycle_id, filter_date))
-        return [LaraCyclePeriod.model_validate(r) for r in _records(body, "periods", "cyclePeriods")]
+        return [LaraCyclePeriod.model_validate(r) for r in answer_records(body, "periods", "cyclePeriods")]
 
     def _pick_period(
         self, periods: list[LaraCyclePeriod], cycle_id: str, period_id: str | None, at: datetime | None
@@ -516,20 +448,23 @@ class LaraHook(LmsHook[LaraConnection]):
         """``cycle/getmemberstatuses``: every status range of a member."""
         ref = as_member("member", member)
         body = self.call("cycle/getmemberstatuses", ref.status_body())
-        return [LaraMemberStatus.model_validate(r) for r in _records(body, "statuses")]
+        return [LaraMemberStatus.model_validate(r) for r in answer_records(body, "statuses")]
 
     def update_member_statuses(self, member: Any, statuses: Iterable[Any]) -> None:
         """``cycle/updatememberstatuses``: replace all of a member's statuses with ``statuses``."""
         ref = as_member("member", member)
-        items = [as_status(f"statuses[{i}]", s) for i, s in enumerate(_status_list(statuses))]
+        items = [as_status(f"statuses[{i}]", s) for i, s in enumerate(as_status_list(statuses))]
         if not items:
             raise LmsInputError("statuses", "give at least one status (Lära error 1006)")
         body = {**ref.status_body(), "statuses": [s.to_body(self.tz) for s in items]}
         # Sets the whole list: sending it twice leaves the same list.
         self.call("cycle/updatememberstatuses", body, idempotent=True)
 
-    def update_member_status(self, member: Any, entry_id: str, status: Any) -> None:
-        """``cycle/updatememberstatus``: change one status entry (``entry_id``) of a member."""
+    def update_member_status_entry(self, member: Any, entry_id: str, status: Any) -> None:
+        """``cycle/updatememberstatus``: change one status entry (``entry_id``) of a member (no look first).
+
+        Prefer :meth:`ensure_member_status_entry`, which leaves an entry that already says ``status`` alone.
+        """
         ref = as_member("member", member)
         item = as_status("status", status)
         body = {**ref.status_body(), "entryId": lara_id("entry_id", entry_id), "status": item.to_body(self.tz)}
@@ -547,7 +482,7 @@ class LaraHook(LmsHook[LaraConnection]):
 
     # -- idempotent actions (operators) ------------------------------------------------------------------------
     def _status_result(self, ref: MemberRef, entries: list[LaraMemberStatus]) -> dict[str, Any]:
-        current = _current_entry(entries, self.tz)
+        current = current_status_entry(entries, self.tz)
         return {
             "member": ref.to_dict(),
             "current_status": current.status if current else None,
@@ -558,7 +493,7 @@ class LaraHook(LmsHook[LaraConnection]):
     def ensure_member_statuses(self, member: Any, statuses: Iterable[Any]) -> ItemResult[Any]:
         """Make a member's status list exactly ``statuses``; a list that already matches is left alone."""
         ref = as_member("member", member)
-        wanted = [as_status(f"statuses[{i}]", s) for i, s in enumerate(_status_list(statuses))]
+        wanted = [as_status(f"statuses[{i}]", s) for i, s in enumerate(as_status_list(statuses))]
         entries = self.get_member_statuses(ref)
         unmatched = list(entries)
         for item in wanted:
@@ -584,7 +519,7 @@ class LaraHook(LmsHook[LaraConnection]):
                 status=ItemStatus.ALREADY_DONE, result={**self._status_result(ref, entries), "entryId": eid}
             )
         # An unknown entry id is left to Lära, which answers error 1008.
-        self.update_member_status(ref, eid, item)
+        self.update_member_status_entry(ref, eid, item)
         return ItemResult(result={**self._status_result(ref, self.get_member_statuses(ref)), "entryId": eid})
 
     def ensure_current_member_status(self, member: Any, status: Any) -> ItemResult[Any]:
@@ -597,7 +532,7 @@ class LaraHook(LmsHook[LaraConnection]):
         ref = as_member("member", member)
         item = as_status("status", status)
         entries = self.get_member_statuses(ref)
-        current = _current_entry(entries, self.tz)
+        current = current_status_entry(entries, self.tz)
         same_current = (
             current is not None
             and normalize_status_name(current.status) == normalize_status_name(item.status)
@@ -607,6 +542,126 @@ class LaraHook(LmsHook[LaraConnection]):
             return ItemResult(status=ItemStatus.ALREADY_DONE, result=self._status_result(ref, entries))
         self.change_current_member_status(ref, item)
         return ItemResult(result=self._status_result(ref, self.get_member_statuses(ref)))
+
+    # -- the generic capability: update_member_status (LmsUpdateMemberStatusesOperator) ------------------------
+    def validate_options(self, capability: str, options: dict[str, Any]) -> dict[str, Any]:
+        """Lära's ``platform_options`` of ``update_member_status``: ``member_field`` and ``mode``."""
+        if capability != "update_member_status":
+            return super().validate_options(capability, options)
+        for name in options:
+            if name not in _MEMBER_STATUS_OPTIONS:
+                raise LmsInputError(
+                    f"platform_options.{name}",
+                    f"is not a Lära option of this operator ({sorted(_MEMBER_STATUS_OPTIONS)})",
+                )
+        checked = dict(options)
+        if options.get("member_field") is not None:
+            field_name = options["member_field"]
+            if not isinstance(field_name, str):
+                raise LmsInputError(
+                    "platform_options.member_field", f"must be a custom field's API name, got {shown(field_name)}"
+                )
+            try:
+                # Checked as a member reference checks it (the value is a placeholder).
+                as_member("member_field", {"customFieldAPIName": field_name, "customFieldValue": "x"})
+            except LmsInputError as exc:
+                raise LmsInputError(
+                    "platform_options.member_field", str(exc).removeprefix(f"invalid {exc.field}: ")
+                ) from None
+            checked["member_field"] = field_name.strip()
+        mode = options.get("mode", "change_current")
+        if mode not in _MEMBER_STATUS_MODES:
+            raise LmsInputError(
+                "platform_options.mode", f"must be one of {list(_MEMBER_STATUS_MODES)}, got {shown(mode)}"
+            )
+        checked["mode"] = mode
+        return checked
+
+    def _member_for(self, field: str, member_id: Any, member_field: str | None) -> MemberRef:
+        if member_field:
+            return as_member(field, {"customFieldAPIName": member_field, "customFieldValue": member_id})
+        if isinstance(member_id, int) and not isinstance(member_id, bool):
+            member_id = str(member_id)
+        return as_member(field, lara_id(field, member_id))
+
+    @staticmethod
+    def _status_for(field: str, status: Any, is_active_member: Any, start_date: Any, end_date: Any) -> LaraStatusInput:
+        # A date alone is the start of that day in the portal's time (Lära's ranges are date and time).
+        start_date, end_date = (
+            datetime.combine(d, time()) if isinstance(d, date) and not isinstance(d, datetime) else d
+            for d in (start_date, end_date)
+        )
+        given = {"status": status, "is_active_member": is_active_member, "start_date": start_date, "end_date": end_date}
+        try:
+            return as_status(field, given)
+        except LmsInputError as exc:
+            # The generic rows are written in snake_case: name the field as the DAG author wrote it.
+            name = exc.field.removeprefix(f"{field}.")
+            if name in _SNAKE:
+                raise LmsInputError(
+                    f"{field}.{_SNAKE[name]}", str(exc).removeprefix(f"invalid {exc.field}: ")
+                ) from None
+            raise
+
+    def check_member_status(
+        self,
+        field: str,
+        member_id: Any,
+        status: Any,
+        *,
+        is_active_member: bool | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        **options: Any,
+    ) -> str:
+        """Check a row of :class:`~airflow_provider_lms.operators.members.LmsUpdateMemberStatusesOperator`.
+
+        :return: the member's id as sent (a user id, or the custom field's value with ``member_field``).
+        """
+        ref = self._member_for(f"{field}.member_id", member_id, options.get("member_field"))
+        self._status_for(field, status, is_active_member, start_date, end_date)
+        return ref.user_id if ref.user_id is not None else str(ref.custom_field_value)
+
+    def update_member_status(
+        self,
+        member_id: Any,
+        status: Any,
+        *legacy: Any,
+        is_active_member: bool | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        **options: Any,
+    ) -> ItemResult[Any]:
+        """Set one member's status unless it already is that status (the generic ``update_member_status``).
+
+        Reads the member's statuses first, so a re-run is ``already_done`` and opens no second range.
+
+        * ``mode="change_current"`` (the default): ``cycle/changecurrentmemberstatus`` closes the running range
+          and opens ``status`` (see :meth:`ensure_current_member_status`); the history is kept.
+        * ``mode="replace"``: ``cycle/updatememberstatuses`` makes ``status`` the member's only range (see
+          :meth:`ensure_member_statuses`); earlier ranges are gone.
+
+        :param member_id: the Lära user id, or with ``member_field`` the value of that custom field.
+        :param status: the status name, e.g. ``"Retraité"``.
+        :param is_active_member: Lära's ``isActiveMember`` (None: Lära decides by the name).
+        :param start_date: the range's start (naive: the portal's wall-clock time).
+        :param end_date: the range's end (None: it runs on).
+        :param options: ``member_field`` (a custom field's API name, e.g. a member number field) and ``mode``.
+
+        Still accepts the form of earlier releases, ``update_member_status(member, entry_id, status)``, which is
+        :meth:`update_member_status_entry` (one entry, no look first); use that name instead.
+        """
+        if legacy:
+            # The release before the generic capability had (member, entry_id, status) here: keep it working.
+            if len(legacy) != 1:
+                raise TypeError("update_member_status(member_id, status, **fields) takes two positional arguments")
+            self.update_member_status_entry(member_id, status, legacy[0])
+            return ItemResult(result={"member": as_member("member", member_id).to_dict(), "entryId": status})
+        ref = self._member_for("member_id", member_id, options.get("member_field"))
+        item = self._status_for("status", status, is_active_member, start_date, end_date)
+        if options.get("mode", "change_current") == "replace":
+            return self.ensure_member_statuses(ref, [item])
+        return self.ensure_current_member_status(ref, item)
 
     def member_progress(self, cycle_period_id: str, member: Any, *, count_exempted: bool = True) -> ItemResult[Any]:
         """A member's progress in a period with the compliance verdict (a read: never changes anything)."""

@@ -8,12 +8,48 @@ from airflow.sdk import BaseHook
 # line there, none here.
 import airflow_provider_lms.hooks  # noqa: F401
 from airflow_provider_lms.hooks.base import LmsHook
-from airflow_provider_lms.hooks.capabilities import platforms_with, registered_hooks
+from airflow_provider_lms.hooks.capabilities import CAPABILITIES, platforms_with, registered_hooks
 from airflow_provider_lms.http.errors import LmsInputError
 
-__all__ = ["HOOKS", "aget_lms_hook", "get_lms_hook", "hook_class_for", "platforms_with"]
+__all__ = [
+    "CAPABILITY_OPERATORS",
+    "HOOKS",
+    "aget_lms_hook",
+    "capability_matrix",
+    "get_lms_hook",
+    "hook_class_for",
+    "platforms_with",
+]
 
 HOOKS: dict[str, type[LmsHook]] = registered_hooks()
+
+#: Capability -> the generic operator (or sensor) that uses it, as ``module:Class``. Strings, not classes:
+#: the operators import the hooks, so the hooks cannot import them. ``scripts/capability_matrix.py`` writes
+#: the README's table from this, :data:`~airflow_provider_lms.hooks.capabilities.CAPABILITIES` and the
+#: hooks' declared ``capabilities``; a unit test checks every entry names a class of that capability.
+CAPABILITY_OPERATORS: dict[str, str] = {
+    "ensure_learners": "airflow_provider_lms.operators.learners:LmsEnsureLearnersOperator",
+    "subscribe": "airflow_provider_lms.operators.enrollment:LmsSubscribeOperator",
+    "score_external_activity": "airflow_provider_lms.operators.enrollment:LmsScoreExternalActivityOperator",
+    "award_certificate": "airflow_provider_lms.operators.enrollment:LmsAwardCertificateOperator",
+    "enrollment_status": "airflow_provider_lms.sensors.enrollment:EnrollmentCompletedSensor",
+    "subscribe_groups": "airflow_provider_lms.operators.subscriptions:LmsSubscribeGroupsOperator",
+    "unsubscribe": "airflow_provider_lms.operators.subscriptions:LmsUnsubscribeOperator",
+    "update_subscription": "airflow_provider_lms.operators.subscriptions:LmsUpdateSubscriptionOperator",
+    "revoke_certificate": "airflow_provider_lms.operators.certificates:LmsRevokeCertificateOperator",
+    "update_member_status": "airflow_provider_lms.operators.members:LmsUpdateMemberStatusesOperator",
+}
+
+
+def capability_matrix() -> dict[str, dict[str, bool]]:
+    """Capability -> platform display name -> whether that platform's hook declares it.
+
+    Every capability of :data:`~airflow_provider_lms.hooks.capabilities.CAPABILITIES`, in its order, and every
+    registered platform, in registration order: what the README's table shows, asked of the code.
+    """
+    return {
+        capability: {cls.platform: cls.supports(capability) for cls in HOOKS.values()} for capability in CAPABILITIES
+    }
 
 
 def hook_class_for(conn_type: str | None, conn_id: str) -> type[LmsHook]:

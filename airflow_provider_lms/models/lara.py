@@ -7,18 +7,23 @@ so they are read in the portal's time zone (the connection's ``portal_timezone``
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from airflow_provider_lms.models.inputs import bad_character
+from airflow_provider_lms.http.errors import LmsInputError
+from airflow_provider_lms.models.connection import ConnectionFields, LmsConnection
+from airflow_provider_lms.models.inputs import bad_character, shown
 
 __all__ = [
     "ACTIVE_STATUS_NAMES",
@@ -26,6 +31,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_STATUS_LENGTH",
     "DurationUnit",
+    "LaraConnection",
     "LaraCycle",
     "LaraCyclePeriod",
     "LaraLanguage",
@@ -37,6 +43,9 @@ __all__ = [
     "LaraUserProgress",
     "MemberRef",
     "RequirementType",
+    "answer_records",
+    "as_status_list",
+    "current_status_entry",
     "format_lara_datetime",
     "is_active_status_name",
     "normalize_status_name",
@@ -44,6 +53,8 @@ __all__ = [
     "period_end",
     "portal_time",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PORTAL_TIMEZONE = "America/Toronto"
 
@@ -536,3 +547,138 @@ class MemberRef(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (XCom, trigger kwargs)."""
         return self.model_dump(by_alias=True, exclude_none=True)
+
+
+# -- the connection --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class LaraConnection(LmsConnection):
+    """A Lära connection: up to two credential headers from onboarding, and the portal's time zone.
+
+    The form's **Credential header names** (the Login field) names one or two headers, comma-separated
+    (``X-Lara-Api-Key, X-Lara-Api-Secret``); **Credential values** (the Password field) holds their values in
+    the same order. Connections saved before that form keep them in the extras ``credential_1_header``,
+    ``credential_1_secret``, ``credential_2_header``, ``credential_2_secret``, which are still read when
+    Login and Password are empty.
+
+    :param credential_headers: header name -> encrypted credential value; masked in logs, left out of ``repr``.
+    :param portal_timezone: the portal's IANA time zone (default America/Toronto).
+    """
+
+    credential_headers: Mapping[str, str] = field(repr=False)
+    portal_timezone: str = DEFAULT_PORTAL_TIMEZONE
+    #: Where connections saved before the standard form kept the credentials (still read; see ``read_credentials``).
+    _EXTRA_CREDENTIALS: ClassVar[frozenset[str]] = frozenset(
+        {"credential_1_header", "credential_1_secret", "credential_2_header", "credential_2_secret"}
+    )
+    extra_keys: ClassVar[frozenset[str] | None] = frozenset({"portal_timezone"}) | _EXTRA_CREDENTIALS
+
+    @classmethod
+    def read_options(cls, fields: ConnectionFields) -> dict[str, Any]:
+        raw = fields.extras.get("portal_timezone") or DEFAULT_PORTAL_TIMEZONE
+        if not isinstance(raw, str) or bad_character(raw) or len(raw) > 64:
+            raise fields.error("portal_timezone", f"{shown(raw)} is not an IANA time zone")
+        tz = raw.strip()
+        try:
+            pendulum.timezone(tz)
+        except Exception:
+            raise fields.error("portal_timezone", f"{tz!r} is not an IANA time zone") from None
+        return {"portal_timezone": tz}
+
+    @classmethod
+    def read_credentials(cls, fields: ConnectionFields, base_url: str) -> dict[str, Any]:
+        login = getattr(fields.conn, "login", None) or ""
+        password = getattr(fields.conn, "password", None) or ""
+        if login or password:
+            return {"credential_headers": cls._standard_credentials(fields, login, password)}
+        # Connections saved before the form moved the credentials to Login and Password keep them in the extras.
+        headers: dict[str, str] = {}
+        for n in (1, 2):
+            name = fields.extras.get(f"credential_{n}_header")
+            value = fields.extras.get(f"credential_{n}_secret")
+            if name in (None, "") and value in (None, ""):
+                continue
+            # Half a credential is a mistake in the form, not a credential to leave out silently.
+            if name in (None, ""):
+                raise fields.error(f"credential_{n}_header", f"is empty while credential_{n}_secret is set")
+            if value in (None, ""):
+                raise fields.error(f"credential_{n}_secret", f"is empty while credential_{n}_header is set")
+            header = fields.header_name(name, f"credential_{n}_header")
+            if header.lower() in {h.lower() for h in headers}:
+                raise fields.error(f"credential_{n}_header", f"{header!r} is already credential 1's header")
+            headers[header] = fields.secret(value, f"credential_{n}_secret")
+        if not headers:
+            raise fields.error(
+                "credential_1_header",
+                "give at least one credential header and value: the header names in Login, their values in Password",
+            )
+        return {"credential_headers": headers}
+
+    @classmethod
+    def _standard_credentials(cls, fields: ConnectionFields, login: str, password: str) -> dict[str, str]:
+        """Header names from Login, their values from Password, both comma-separated in the same order.
+
+        ASSUMPTION: with two headers, neither value holds a comma (onboarding hands over encoded tokens); a
+        value that does goes in the extras ``credential_N_header`` / ``credential_N_secret`` instead.
+        """
+        names_field, values_field = "login (credential header names)", "password (credential values)"
+        if not isinstance(login, str) or not login.strip():
+            raise fields.error(names_field, "is empty while Password is set; give the header names, e.g. X-Api-Key")
+        names = [part.strip() for part in login.split(",")]
+        if len(names) > 2:
+            raise fields.error(names_field, f"names {len(names)} headers; Lära credentials are one or two headers")
+        headers: dict[str, str] = {}
+        for name in names:
+            header = fields.header_name(name, names_field)
+            if header.lower() in {h.lower() for h in headers}:
+                raise fields.error(names_field, f"names {header!r} twice")
+            headers[header] = ""
+        if not isinstance(password, str) or not password:
+            raise fields.error(values_field, "is empty; give the value of each header named in Login")
+        # One header: the whole password is its value (a comma in it is part of the value).
+        values = [password] if len(names) == 1 else [part.strip() for part in password.split(",")]
+        if len(values) != len(names):
+            raise fields.error(
+                values_field,
+                f"holds {len(values)} comma-separated values for the {len(names)} header names in Login; give one "
+                "value per name, in the same order (a value with a comma in it: use the extras credential_N_secret)",
+            )
+        for (header, _), value in zip(list(headers.items()), values, strict=True):
+            headers[header] = fields.secret(value, values_field)
+        stale = sorted(k for k in cls._EXTRA_CREDENTIALS if fields.extras.get(k) not in (None, ""))
+        if stale:
+            log.warning(
+                "connection %r: the credentials in Login and Password are used; the extras %s are ignored",
+                fields.conn_id,
+                stale,
+            )
+        return headers
+
+
+# -- helpers of the hook ----------------------------------------------------------------------------------
+def as_status_list(statuses: Any) -> list[Any]:
+    """A list of statuses; one status, a string or bytes is not a list (it would be read letter by letter)."""
+    if isinstance(statuses, str | bytes | bytearray | Mapping) or not isinstance(statuses, Iterable):
+        raise LmsInputError("statuses", f"must be a list of statuses, got {type(statuses).__name__}")
+    return list(statuses)
+
+
+def answer_records(body: Any, *keys: str) -> list[Any]:
+    """The records of a list answer: a JSON array, or an object holding one (or a single record)."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, Mapping):
+        for key in keys:
+            if isinstance(body.get(key), list):
+                return list(body[key])
+        if body:
+            # The document shows a single object where it says "a list of objects".
+            return [body]
+    return []
+
+
+def current_status_entry(entries: list[LaraMemberStatus], tz: str) -> LaraMemberStatus | None:
+    """The entry ``changecurrentmemberstatus`` would close: the open range that started last."""
+    open_entries = [e for e in entries if e.is_open]
+    if not open_entries:
+        return None
+    return max(open_entries, key=lambda e: parse_lara_datetime(e.start_date, tz) if e.start_date else pendulum.now())

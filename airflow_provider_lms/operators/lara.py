@@ -1,5 +1,12 @@
 """Lära-only operators: member statuses (three forms) and cycle-period compliance.
 
+Setting members' statuses is also the generic capability ``update_member_status``:
+:class:`~airflow_provider_lms.operators.members.LmsUpdateMemberStatusesOperator` is the one to use in a flow
+meant for any platform. The three status operators here stay, as thin Lära-specific forms over the same
+hook methods (each only checks its inputs and runs the bulk): the whole status list
+(``updatememberstatuses``), one entry by its id (``updatememberstatus``), and one new status for many
+members named in mixed ways (``changecurrentmemberstatus``, what the generic operator does by default).
+
 Members are given as user id strings or as ``{"customFieldAPIName": ..., "customFieldValue": ...}``;
 statuses as ``{"status", "isActiveMember", "startDate", "endDate"}`` (snake_case keys work too). Every
 input is checked before the first request, and every write looks first, so a re-run changes nothing.
@@ -89,7 +96,10 @@ class _LaraBulkOperator(LmsBulkOperator):
 class LaraUpdateMemberStatusesOperator(_LaraBulkOperator):
     """Set the whole status list of members (``cycle/updatememberstatuses``).
 
-    A member whose list already equals ``statuses`` is left alone (``already_done``).
+    A member whose list already equals ``statuses`` is left alone (``already_done``). A thin Lära form over
+    :meth:`LaraHook.ensure_member_statuses`; for one status per member on any platform that can, use
+    :class:`~airflow_provider_lms.operators.members.LmsUpdateMemberStatusesOperator`
+    (``platform_options={"mode": "replace"}`` is this with a one-range list).
 
     :param lms_conn_id: the Lära connection.
     :param members: one member or a list (user id, or custom field name and value).
@@ -116,6 +126,8 @@ class LaraUpdateMemberStatusesOperator(_LaraBulkOperator):
 
 class LaraUpdateMemberStatusOperator(_LaraBulkOperator):
     """Change one status entry of a member (``cycle/updatememberstatus``); an equal entry is left alone.
+
+    Lära only (entries have ids nowhere else); a thin form over :meth:`LaraHook.ensure_member_status_entry`.
 
     :param lms_conn_id: the Lära connection.
     :param member: the member (user id, or custom field name and value).
@@ -146,6 +158,10 @@ class LaraChangeCurrentMemberStatusOperator(_LaraBulkOperator):
 
     A member whose running range already has this status (name compared without regard to case or
     accents, same active flag) is left alone, so a re-run opens no second range.
+
+    What :class:`~airflow_provider_lms.operators.members.LmsUpdateMemberStatusesOperator` does on Lära by
+    default, kept as a thin Lära form over :meth:`LaraHook.ensure_current_member_status` for one status
+    given to many members (by user id or by custom field, mixed in one list).
 
     :param lms_conn_id: the Lära connection.
     :param members: one member or a list (user id, or custom field name and value); may be empty.

@@ -4,13 +4,15 @@ A real Airflow API server (SQLite, a user and password of the simple auth manage
 serves the UI; headless Chromium from Debian, driven by Playwright, logs in. For each platform it:
 
 - opens *Add Connection* and picks the connection type;
-- finds our fields with their labels, and secret fields as password inputs;
+- finds our fields with their labels and placeholders, and secret fields as password inputs (Lära's
+  credential header names and values are the standard Login and Password, relabelled);
 - fills the form with the sandbox's address and credentials and saves it;
 - presses **Test** and sees the success message.
 
 A second connection with a wrong secret gets a readable failure that does not contain the secret. The
 screenshots go to ``artifacts/screenshots/connections/``. The saved connections are read back with
-``airflow connections get``.
+``airflow connections get``. The API server runs with ``[lms] patch_connection_test = True``: Airflow 3.3.2
+and older refuse the Test button for port-less connections otherwise (apache/airflow#73298, compat.py).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class PressedTest:
 class FormResult:
     conn_type: str
     standard_labels: dict[str, str | None] = field(default_factory=dict)  # label -> input type
+    standard_placeholders: dict[str, str | None] = field(default_factory=dict)  # field name -> placeholder shown
     extra_labels: dict[str, str | None] = field(default_factory=dict)  # field name -> the label shown
     extra_types: dict[str, str | None] = field(default_factory=dict)  # field name -> input type
     absent_standard: list[str] = field(default_factory=list)
@@ -74,7 +77,22 @@ class Session:
 
 def _sandbox_connection(sandbox_url: str, conn_type: str) -> dict[str, Any]:
     env = sandbox_connection_env(sandbox_url)
-    return json.loads(env[f"AIRFLOW_CONN_{conn_type.upper()}_DEFAULT"])
+    conn: dict[str, Any] = json.loads(env[f"AIRFLOW_CONN_{conn_type.upper()}_DEFAULT"])
+    if conn_type == "lara":
+        # What the Lära form asks for: the header names in Login, their values in Password (same order).
+        extra = conn["extra"]
+        names = [extra.pop(f"credential_{n}_header") for n in (1, 2)]
+        values = [extra.pop(f"credential_{n}_secret") for n in (1, 2)]
+        conn["login"], conn["password"] = ", ".join(names), ", ".join(values)
+    return conn
+
+
+def _secrets_of(conn: dict[str, Any], conn_type: str) -> list[str]:
+    """Every secret of a connection, each Lära value on its own as well as the whole Password."""
+    found = [conn.get("password"), *(conn["extra"].get(f) for f in _secret_fields(conn_type))]
+    if conn_type == "lara":
+        found += [part.strip() for part in str(conn["password"]).split(",")]
+    return [str(v) for v in found if v]
 
 
 def _secret_fields(conn_type: str) -> list[str]:
@@ -85,7 +103,10 @@ def _secret_fields(conn_type: str) -> list[str]:
 
 def _with_wrong_secret(conn: dict[str, Any], conn_type: str) -> dict[str, Any]:
     wrong = json.loads(json.dumps(conn))
-    if "password" in wrong:
+    if conn_type == "lara":
+        # A well-formed Password whose second value the platform refuses (not a form error of ours).
+        wrong["password"] = f"{conn['password'].split(',')[0].strip()}, {WRONG_SECRET}"
+    elif "password" in wrong:
         wrong["password"] = WRONG_SECRET
     else:
         wrong["extra"][_secret_fields(conn_type)[0]] = WRONG_SECRET
@@ -121,6 +142,7 @@ def _fill_form(page: Page, conn_id: str, conn_type: str, conn: dict[str, Any], r
         box = dialog.get_by_label(label, exact=True)
         if result is not None:
             result.standard_labels[label] = box.get_attribute("type")
+            result.standard_placeholders[name] = box.get_attribute("placeholder")
         if conn.get(name):
             box.fill(conn[name])
     if result is not None:
@@ -191,7 +213,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             tmp_path_factory.mktemp("airflow-home"),
             tmp_path_factory.mktemp("logs"),
             components=("api-server",),
-            env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
+            env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled", "AIRFLOW__LMS__PATCH_CONNECTION_TEST": "True"},
             credentials=USER,
         ) as live,
     ):
@@ -201,11 +223,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             page.goto(f"{live.url}/connections")
             for conn_type in CONN_TYPES:
                 conn = _sandbox_connection(sandbox.url, conn_type)
-                secrets[conn_type] = [
-                    str(v)
-                    for v in [conn.get("password"), *(conn["extra"].get(f) for f in _secret_fields(conn_type))]
-                    if v
-                ]
+                secrets[conn_type] = _secrets_of(conn, conn_type)
                 result = forms[conn_type] = FormResult(conn_type)
                 _fill_form(page, f"ui_{conn_type}", conn_type, conn, result)
                 result.right = _press_test(page, f"ui_{conn_type}")
@@ -239,8 +257,21 @@ def test_the_form_shows_our_fields_with_their_labels_and_hides_secrets(session: 
     for name, label in relabel.items():
         assert label in form.standard_labels, (label, form.standard_labels)
         assert (form.standard_labels[label] == "password") == (name == "password"), (label, form.standard_labels)
+    # Placeholders declared for the standard fields are shown (Lära's: example header names).
+    for name, placeholder in spec["ui-field-behaviour"].get("placeholders", {}).items():
+        assert form.standard_placeholders.get(name) == placeholder, (name, form.standard_placeholders)
     assert {"Host", "Port", "Schema"} <= set(form.absent_standard)
     assert form.saved
+
+
+def test_the_lara_credentials_are_standard_fields_not_extras(session: Session):
+    form = session.forms["lara"]
+    # Shown in the standard section under the platform's words; the values are typed into a password input.
+    assert set(form.standard_labels) == {"Credential header names", "Credential values"}
+    assert form.standard_labels["Credential values"] == "password"
+    assert form.standard_labels["Credential header names"] != "password"
+    assert "X-Lara-Api-Key" in (form.standard_placeholders["login"] or "")
+    assert not any(name.startswith("credential_") for name in form.extra_labels)
 
 
 @pytest.mark.parametrize("conn_type", CONN_TYPES)
@@ -283,7 +314,8 @@ def test_airflow_connections_get_reads_back_what_the_form_saved(session: Session
     done = session.live.airflow.airflow("connections", "get", "ui_lara", "-o", "json")
     [lara] = _json_output(done.stdout)
     assert lara["conn_type"] == "lara"
-    assert lara["extra_dejson"]["credential_1_header"] == "X-Lara-Api-Key"
+    assert lara["login"] == "X-Lara-Api-Key, X-Lara-Api-Secret"
+    assert not any(key.startswith("credential_") for key in lara["extra_dejson"])
     assert lara["extra_dejson"]["portal_timezone"] == "America/Toronto"
 
 

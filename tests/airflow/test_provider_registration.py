@@ -51,8 +51,8 @@ def test_connection_forms_have_labelled_fields_and_hide_secrets(manager):
         assert f"extra__{conn_type}__base_url" in widgets
         assert f"extra__{conn_type}__max_retries" in widgets
         assert f"extra__{conn_type}__rate_limit_requests" in widgets
-    assert widgets["extra__lara__credential_1_secret"].is_sensitive
-    assert not widgets["extra__lara__credential_1_header"].is_sensitive
+    # Lära's credentials are the standard Login/Password fields now, not extras.
+    assert "extra__lara__credential_1_secret" not in widgets
     assert widgets["extra__lara__portal_timezone"].field["value"] == "America/Toronto"
     assert widgets["extra__pluvo__scopes"].field["schema"]["title"] == "Scopes"
 
@@ -62,7 +62,8 @@ def test_field_behaviour_relabels_the_standard_fields(manager):
     assert behaviours["eduframe"]["relabeling"] == {"password": "API key"}
     assert "host" in behaviours["eduframe"]["hidden_fields"]
     assert behaviours["pluvo"]["relabeling"] == {"login": "OAuth2 client id", "password": "OAuth2 client secret"}
-    assert "password" in behaviours["lara"]["hidden_fields"]
+    assert "password" not in behaviours["lara"]["hidden_fields"]
+    assert behaviours["lara"]["relabeling"] == {"login": "Credential header names", "password": "Credential values"}
 
 
 def test_airflow_connections_get_shows_each_type_with_its_extras(tmp_path):
