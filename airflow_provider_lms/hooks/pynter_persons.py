@@ -231,6 +231,10 @@ class PynterPersonsHook(PynterSoapHook):
             )
         _external_id(f"{field}.external_id", learner.external_id)
 
+    def learner_key(self, learner: LearnerSpec) -> str:
+        """A person is the external id: two rows with one external id are one person, whatever their e-mail."""
+        return str(learner.external_id) if learner.external_id is not None else learner.email
+
     def ensure_learner(self, learner: LearnerSpec, **options: Any) -> ItemResult[Any]:
         """The person with the learner's ``external_id``, created or brought up to date (first name, family
         name, e-mail; ``blocked`` if the option is given). Every other field Pynter holds is kept.

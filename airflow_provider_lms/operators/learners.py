@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.models.inputs import LearnerSpec, dedupe_rows, validate_models
 from airflow_provider_lms.operators.base import LmsBulkOperator
 
@@ -41,11 +42,16 @@ class LmsEnsureLearnersOperator(LmsBulkOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = self.prepare_hook()
         specs = validate_models(LearnerSpec, self.learners, "learners")
-        # E-mail addresses are compared lower-cased: the same learner twice is one item; the same address with
-        # different names is refused (which name would the learner get?).
-        specs, merged = dedupe_rows("learners", specs, lambda s: s.email, what="e-mail address")
-        self.merged.update(merged)
         options = self.checked_options(hook, self.platform_options)
-        summary = self.run_bulk(specs, lambda spec: hook.ensure_learner(spec, **options), key=lambda s: s.email)
+        # Every row passes the platform's rules (e.g. Pynter and aNewSpring need an external id) before any request.
+        for i, spec in enumerate(specs):
+            hook.check_learner(f"learners[{i}]", spec, **options)
+        # Rows are merged by what identifies a learner on the platform (the lower-cased e-mail, or the external
+        # id where the platform finds people by it): the same learner twice is one item; two rows for one
+        # learner that differ are refused (which name would the learner get?).
+        what = "e-mail address" if type(hook).learner_key is LmsHook.learner_key else "learner"
+        specs, merged = dedupe_rows("learners", specs, hook.learner_key, what=what)
+        self.merged.update(merged)
+        summary = self.run_bulk(specs, lambda spec: hook.ensure_learner(spec, **options), key=hook.learner_key)
         ids = [item.result["learner_id"] for item in summary.items if item.result]
         return self.finish(context, summary, learner_ids=ids)

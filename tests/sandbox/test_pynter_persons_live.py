@@ -150,6 +150,14 @@ def test_a_learner_pynter_cannot_identify_is_refused_before_any_request(conn_id:
         LmsEnsureLearnersOperator(
             task_id="t", lms_conn_id=conn_id, learners=HR_ROWS, platform_options={"blocked": "yes"}
         ).execute(ctx())
+    # The operator checks every row before the first request: one row without an external id stops the run.
+    rows = [*HR_ROWS, {"email": "late@sandbox.example", "first_name": "L", "last_name": "Z"}]
+    with pytest.raises(LmsInputError, match=rf"learners\[{len(HR_ROWS)}\]\.external_id"):
+        LmsEnsureLearnersOperator(task_id="t", lms_conn_id=conn_id, learners=rows).execute(ctx())
+    # One external id is one person: two rows for it with different e-mails are refused, not raced.
+    twins = [{**HR_ROWS[0]}, {**HR_ROWS[0], "email": "other@sandbox.example"}]
+    with pytest.raises(LmsInputError, match=r"learners\[1\].*same learner as learners\[0\]"):
+        LmsEnsureLearnersOperator(task_id="t", lms_conn_id=conn_id, learners=twins).execute(ctx())
     assert sandbox.state.pynter.calls == []
 
 
