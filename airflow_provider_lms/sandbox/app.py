@@ -7,7 +7,7 @@ every platform path behind the request log and the fault injector.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -18,9 +18,13 @@ from starlette.responses import PlainTextResponse, Response
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX, PlatformMount, SandboxHTTPError
 from airflow_provider_lms.sandbox.control import create_control_router
 from airflow_provider_lms.sandbox.faults import FaultInjectionMiddleware, install_drop_log_filter
+from airflow_provider_lms.sandbox.pages import create_pages_router
 from airflow_provider_lms.sandbox.platforms import load_mounts
 from airflow_provider_lms.sandbox.request_log import RequestLogMiddleware
 from airflow_provider_lms.sandbox.state import SandboxState
+
+if TYPE_CHECKING:
+    from airflow_provider_lms.sandbox.auto_progress import AutoProgress
 
 PLATFORMS: tuple[PlatformMount, ...] = load_mounts()
 
@@ -66,11 +70,13 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
     return mount.render_error(500, "Internal Server Error")
 
 
-def create_app(state: SandboxState | None = None) -> FastAPI:
+def create_app(state: SandboxState | None = None, *, auto_progress: AutoProgress | None = None) -> FastAPI:
     """Build the sandbox app.
 
     :param state: The state to serve; a fresh, seeded ``SandboxState`` when omitted. Keep a reference to
         inspect or change it from a test.
+    :param auto_progress: Learners progress by themselves (``--auto-progress``): switched on when the app
+        starts (its lifespan, so serve it with lifespan on) and again after every reset.
     """
     state = state if state is not None else SandboxState()
     install_drop_log_filter()
@@ -80,10 +86,18 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         docs_url=f"{CONTROL_PREFIX}/docs",
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
         redoc_url=None,
+        lifespan=auto_progress.lifespan() if auto_progress is not None else None,
     )
     app.state.sandbox = state
+    app.state.platform_names = [m.name for m in PLATFORMS]
+    app.state.auto_progress = auto_progress
 
-    app.include_router(create_control_router(state))
+    async def after_reset() -> None:
+        if auto_progress is not None:
+            await auto_progress.switch_on(app)
+
+    app.include_router(create_control_router(state, after_reset=after_reset))
+    app.include_router(create_pages_router())
     for mount in PLATFORMS:
         app.include_router(mount.router_factory(state))
         if mount.control_router_factory is not None:

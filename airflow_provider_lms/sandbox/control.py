@@ -3,10 +3,14 @@
 Tests and demos use it to reset data, switch faults on, read the request log and move the clock. Each
 platform adds its own control routes (a learner starts or finishes) under ``/_sandbox/<platform>/``
 through its mount's ``control_router_factory``.
+
+A reset brings back the seeded data and every default; what the sandbox was *started* with (such as
+``--auto-progress``) comes back through ``after_reset``, so a reset never switches it off.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
@@ -28,10 +32,14 @@ class ClockAdvanceBody(BaseModel):
     seconds: float = Field(ge=0)
 
 
-def create_control_router(state: SandboxState) -> APIRouter:
+def create_control_router(
+    state: SandboxState, *, after_reset: Callable[[], Awaitable[object]] | None = None
+) -> APIRouter:
     """Build the ``/_sandbox`` router.
 
     :param state: The shared sandbox state.
+    :param after_reset: Awaited after every ``POST /_sandbox/reset``: re-applies the settings the
+        sandbox was started with.
     """
     router = APIRouter(prefix=CONTROL_PREFIX, tags=["sandbox control"])
 
@@ -41,6 +49,8 @@ def create_control_router(state: SandboxState) -> APIRouter:
     @router.post("/reset")
     async def reset() -> dict[str, Any]:
         state.reset()
+        if after_reset is not None:
+            await after_reset()
         return {"reset": True}
 
     # -- faults ------------------------------------------------------------------------------------

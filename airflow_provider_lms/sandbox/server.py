@@ -13,6 +13,7 @@ import uvicorn
 
 from airflow_provider_lms.sandbox._common import CONTROL_PREFIX
 from airflow_provider_lms.sandbox.app import create_app
+from airflow_provider_lms.sandbox.auto_progress import AutoProgress
 from airflow_provider_lms.sandbox.platforms import mount_named
 from airflow_provider_lms.sandbox.state import SandboxState
 
@@ -55,6 +56,8 @@ class SandboxServer:
     :param access_log: Let uvicorn log every request (off by default: noisy in test output).
     :param log_level: uvicorn's log level.
     :param startup_timeout: Seconds to wait for the server to answer before giving up.
+    :param auto_progress: Learners progress by themselves: an ``AutoProgress``, or the delay in seconds
+        (``--auto-progress`` of ``python -m airflow_provider_lms.sandbox``). Off when omitted.
     """
 
     def __init__(
@@ -66,11 +69,15 @@ class SandboxServer:
         access_log: bool = False,
         log_level: str = "warning",
         startup_timeout: float = 10.0,
+        auto_progress: AutoProgress | float | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
         self.state = state if state is not None else SandboxState()
-        self.app = create_app(self.state)
+        if auto_progress is not None and not isinstance(auto_progress, AutoProgress):
+            auto_progress = AutoProgress(auto_progress)
+        self.auto_progress: AutoProgress | None = auto_progress
+        self.app = create_app(self.state, auto_progress=self.auto_progress)
         self.access_log = access_log
         self.log_level = log_level
         self.startup_timeout = startup_timeout
@@ -123,7 +130,8 @@ class SandboxServer:
             log_config=None,
             log_level=self.log_level,
             access_log=self.access_log,
-            lifespan="off",
+            # Only auto-progress needs the app's start-up (it switches itself on there).
+            lifespan="on" if self.auto_progress is not None else "off",
             loop="asyncio",
             ws="none",
             # A "timeout" fault may hold a request for 30 s; do not let it hold up stop() as well.
@@ -180,7 +188,19 @@ class SandboxServer:
 
     def reset(self) -> None:
         """Reseed the state (same as ``POST /_sandbox/reset``)."""
-        self.state.reset()
+        if self.auto_progress is None or not self.running:
+            self.state.reset()
+            return
+        # Through the control API, so that auto-progress is switched on again on the server's own loop.
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.startup_timeout)
+        try:
+            connection.request("POST", f"{CONTROL_PREFIX}/reset")
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"the sandbox answered {response.status} to a reset")
+        finally:
+            connection.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

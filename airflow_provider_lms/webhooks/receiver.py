@@ -259,6 +259,7 @@ class _Receiver:
             raise _Rejected(503, "could not record the event; retry later") from None
 
 
+# long function: the app's routes, one small handler per platform, read best side by side.
 def create_webhook_app(
     *,
     secrets: SecretSource | None = None,

@@ -1,19 +1,31 @@
-"""The package's shape, checked: no import cycles, readable sizes, and a sandbox that shares nothing with the client.
+"""The package's shape, checked: no import cycles, readable sizes, a sandbox that shares nothing with the client,
+and a wheel and an sdist that carry everything a user needs.
 
-These read the source with ``ast``; nothing is imported. A failure names the modules, functions or lines
-to look at, because the point is to keep the code easy to change, not to count.
+The source checks read the source with ``ast``; nothing is imported. A failure names the modules, functions or
+lines to look at, because the point is to keep the code easy to change, not to count. The distribution checks
+build the sdist and the wheel once per session (``tests/package/distributions.py``) and read what they carry.
 """
 
 from __future__ import annotations
 
 import ast
+import email
+import os
 import re
+import subprocess
+import sys
+import tarfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "airflow_provider_lms"
+from tests.package.distributions import Distributions, build_distributions
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "airflow_provider_lms"
+EXAMPLES = ROOT / "example_dags"
 SANDBOX = PACKAGE / "sandbox"
 MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 80
@@ -198,3 +210,132 @@ def _platform_of(name: str) -> str | None:
     """The platform package a sandbox module belongs to; ``None`` for generic modules and the rest."""
     relative = MODULES[name].relative_to(PACKAGE).parts
     return relative[1] if len(relative) > 2 and relative[0] == "sandbox" else None
+
+
+# -- the distributions -----------------------------------------------------------------------------------
+
+
+def _pyproject() -> dict:
+    tomllib = pytest.importorskip("tomllib")
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_pyproject_lists_every_subpackage_and_ships_the_example_dags_as_one() -> None:
+    # The packages are listed (discovery cannot map example_dags/ into the package): a new subpackage
+    # missing from the list would be missing from the wheel.
+    setuptools = _pyproject()["tool"]["setuptools"]
+    in_tree = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    examples = {"airflow_provider_lms.examples.dags", "airflow_provider_lms.examples.dags.data"}
+    assert set(setuptools["packages"]) == in_tree | examples, "add the new package to pyproject.toml's packages"
+    assert setuptools["package-dir"] == {"airflow_provider_lms.examples.dags": "example_dags"}
+
+
+def test_one_version_for_the_wheel_and_the_provider_info() -> None:
+    from airflow_provider_lms import __version__
+    from airflow_provider_lms.provider_info import get_provider_info
+
+    project = _pyproject()
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "airflow_provider_lms.__version__"}
+    info = get_provider_info()
+    assert info["package-name"] == project["project"]["name"]
+    assert info["versions"][0] == __version__
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Distributions:
+    return build_distributions(tmp_path_factory.mktemp("dists"))
+
+
+def _shipped_examples() -> list[str]:
+    return sorted(
+        str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+def test_the_wheel_carries_every_module_the_examples_the_data_and_the_license(dists: Distributions) -> None:
+    with zipfile.ZipFile(dists.wheel) as wheel:
+        names = set(wheel.namelist())
+        license_text = next(wheel.read(n) for n in names if n.endswith(".dist-info/licenses/LICENSE")).decode()
+    modules = {str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")}
+    assert sorted(modules - names) == []
+    examples = {f"airflow_provider_lms/examples/dags/{name}" for name in _shipped_examples()}
+    assert sorted(examples - names) == []
+    assert "airflow_provider_lms/examples/dags/data/pluvo_hr_export.csv" in examples
+    for data in (
+        "airflow_provider_lms/py.typed",
+        "airflow_provider_lms/specs/eduframe-openapi-v1.json",
+        "airflow_provider_lms/sandbox/pluvo/schema.graphql",
+    ):
+        assert data in names
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert license_text == (ROOT / "LICENSE").read_text(encoding="utf-8")
+    # Nothing of the checkout that is not the package: no tests, no top-level example_dags/, no caches.
+    assert [n for n in names if n.startswith(("tests/", "example_dags/", "scripts/")) or "__pycache__" in n] == []
+
+
+def test_the_wheel_metadata_declares_license_classifiers_bounds_and_extras(dists: Distributions) -> None:
+    from airflow_provider_lms import __version__
+
+    with zipfile.ZipFile(dists.wheel) as wheel:
+        meta_name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        entry_points = wheel.read(meta_name.replace("METADATA", "entry_points.txt")).decode()
+        metadata = email.message_from_bytes(wheel.read(meta_name))
+    assert metadata["Version"] == __version__
+    assert metadata["License-Expression"] == "Apache-2.0"
+    classifiers = set(metadata.get_all("Classifier") or [])
+    for wanted in (
+        "Framework :: Apache Airflow :: Provider",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3.11",
+        "Typing :: Typed",
+    ):
+        assert wanted in classifiers
+    assert any(c.startswith("Development Status ::") for c in classifiers)
+    assert any(c.startswith("Topic ::") for c in classifiers)
+    requires = metadata.get_all("Requires-Dist") or []
+    # deadline.py sets private attributes of httpx's pool and httpcore's: both capped below the next minor.
+    assert any(re.match(r"httpcore\b.*<1\.1", r) for r in requires), requires
+    assert any(re.match(r"httpx\b.*<0\.29", r) for r in requires), requires
+    assert {"test", "lint", "bench"} <= set(metadata.get_all("Provides-Extra") or [])
+    lint = [r for r in requires if 'extra == "lint"' in r]
+    assert any(r.startswith("ruff") for r in lint) and any(r.startswith("mypy") for r in lint)
+    assert "[apache_airflow_provider]" in entry_points and "get_provider_info" in entry_points
+
+
+def test_the_sdist_carries_the_example_dags_license_and_changelog(dists: Distributions) -> None:
+    with tarfile.open(dists.sdist) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    for wanted in ("LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml"):
+        assert wanted in names
+    assert sorted({f"example_dags/{name}" for name in _shipped_examples()} - names) == []
+
+
+def test_the_examples_command_of_the_wheel_works_without_the_source_tree(dists: Distributions, tmp_path: Path) -> None:
+    unpacked = tmp_path / "site"
+    with zipfile.ZipFile(dists.wheel) as wheel:
+        wheel.extractall(unpacked)  # noqa: S202 - the wheel this session built
+    # -S: no site-packages, so not this venv's editable install either; only the unpacked wheel.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(unpacked)}
+    dags = tmp_path / "dags"
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "airflow_provider_lms.examples", "install", str(dags)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(str(p.relative_to(dags)) for p in dags.rglob("*") if p.is_file()) == _shipped_examples()
+    listed = subprocess.run(
+        [sys.executable, "-S", "-m", "airflow_provider_lms.examples", "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"example DAGs in {unpacked / 'airflow_provider_lms' / 'examples' / 'dags'}" in listed.stdout
