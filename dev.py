@@ -10,8 +10,11 @@
 
 The first run creates ``.venv/`` (newest Airflow) and installs the project with its test extras into it;
 ``test`` also creates ``.venv-airflow-3.2.0/`` for the oldest Airflow we support, and installs Debian's
-Chromium for the browser test when it is missing (as root, or with sudo). Later runs reuse them and
-reinstall only when pyproject.toml changed.
+Chromium for the browser test when it is missing (as root, or with sudo). For the scale-out tier
+(tests/scaleout: CeleryExecutor, Postgres, Redis, two workers) it installs Debian's ``postgresql`` and
+``redis-server`` the same way, and the ``scaleout`` extra into the newest Airflow's venv only; set
+LMS_SKIP_SCALEOUT_TESTS=1 to skip that tier. Later runs reuse them and reinstall only when pyproject.toml
+changed.
 """
 
 from __future__ import annotations
@@ -89,10 +92,45 @@ def ensure_chromium() -> None:
         subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL)
 
 
-def run(*args: str, python: Path = PYTHON) -> int:
+#: Debian packages the scale-out tier needs, and a program of each that shows it is installed.
+SCALEOUT_PACKAGES = {"postgresql": "/usr/lib/postgresql", "redis-server": "/usr/bin/redis-server"}
+
+
+def ensure_scaleout_services() -> None:
+    """Install Debian's ``postgresql`` and ``redis-server`` for the scale-out tier when missing.
+
+    The tier starts its own throwaway servers on loopback (tests/scaleout/services.py); the packages' own
+    services are not needed. When this is impossible the tier fails and says why, unless
+    LMS_SKIP_SCALEOUT_TESTS=1.
+    """
+    if os.environ.get("LMS_SKIP_SCALEOUT_TESTS") == "1":
+        return
+    missing = [pkg for pkg, path in SCALEOUT_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if not shutil.which("apt-get"):
+        _say(f"no apt-get: install {' and '.join(missing)} yourself, or set LMS_SKIP_SCALEOUT_TESTS=1")
+        return
+    root = os.name != "nt" and os.geteuid() == 0
+    if not root and not shutil.which("sudo"):
+        _say(f"not root and no sudo: cannot install {' and '.join(missing)}; the scale-out tier will say so")
+        return
+    sudo = [] if root else ["sudo", "-n"]
+    _say(f"installing Debian's {' and '.join(missing)} for the scale-out tier (apt-get, about a minute)")
+    install = [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    # Only the programs are needed. Where the packages start their own services, those listen on the default
+    # ports (5432, 6379), which the tier never uses.
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update", "-q"], env=env, check=False, stdout=subprocess.DEVNULL)
+        if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+            _say(f"apt-get could not install {' and '.join(missing)}; the scale-out tier will say so")
+
+
+def run(*args: str, python: Path = PYTHON, env: dict[str, str] | None = None) -> int:
     """Run a command with a venv's Python, from the project root."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([str(python), *args], cwd=ROOT, env=env, check=False).returncode
+    full = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    return subprocess.run([str(python), *args], cwd=ROOT, env=full, check=False).returncode
 
 
 def cmd_test(extra: list[str]) -> int:
@@ -115,14 +153,20 @@ def cmd_test(extra: list[str]) -> int:
     ensure_chromium()
     failed = []
     if which in ("both", "newest"):
+        # The scale-out tier runs on the newest Airflow only: its extra (the Celery provider, Postgres drivers,
+        # redis-py) goes into that venv, on top of whatever extras it has.
+        if os.environ.get("LMS_SKIP_SCALEOUT_TESTS") != "1":
+            ensure_scaleout_services()
+            ensure_venv("scaleout")
         _say("running the test suite on the newest Airflow")
         run("-c", "import airflow; print('[dev] Airflow', airflow.__version__)")
         if run("-m", "pytest", *(extra or ["-q"])) != 0:
             failed.append("newest")
     if which in ("both", "oldest"):
         python = ensure_venv("test", ROOT / f".venv-airflow-{OLDEST_AIRFLOW}", OLDEST_AIRFLOW)
-        _say(f"running the test suite on the oldest supported Airflow, {OLDEST_AIRFLOW}")
-        if run("-m", "pytest", *(extra or ["-q"]), python=python) != 0:
+        _say(f"running the test suite on the oldest supported Airflow, {OLDEST_AIRFLOW} (without the scale-out tier)")
+        skip = {"LMS_SKIP_SCALEOUT_TESTS": "1"}
+        if run("-m", "pytest", *(extra or ["-q"]), "-m", "not soak and not scaleout", python=python, env=skip) != 0:
             failed.append(OLDEST_AIRFLOW)
     if failed:
         _say("the test suite failed on Airflow " + " and ".join(failed))
@@ -135,7 +179,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, extra = argv[0], argv[1:]
-    ensure_venv("test,bench" if command == "bench" else "test")
+    ensure_venv("test,lint,bench" if command == "bench" else "test,lint")
     if command == "demo":
         return run(str(ROOT / "scripts" / "demo.py"), *extra)
     if command == "test":

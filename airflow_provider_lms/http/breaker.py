@@ -15,10 +15,11 @@ ride out outages on their own terms and use no breaker.
 
 **Where the state lives.** A :class:`CircuitBreaker` holds the policy; its counts and its trip live in a
 :class:`BreakerStore`, keyed by the client's ``circuit_key`` (``"<conn type>:<conn id>"``, the same key as
-the rate limit's). The store is in-process (:class:`InProcessBreakerStore`, one per run). A store shared by
-every worker that uses one credential (issue 18: Redis, next to the shared rate limit) implements the same
-four calls, so that a revoked key seen by one task stops the others; such a store should expire its trips
-(a TTL) so that a task retry after the outage starts closed.
+the rate limit's). By default the store is in-process (:class:`InProcessBreakerStore`, one per run). A
+connection with a shared limit (``shared_limit_url``) passes its Redis store
+(:class:`~airflow_provider_lms.http.shared.SharedLimitStore`) with each call instead, so that a revoked key
+seen by one task stops every task that uses it; that store expires its trips (``shared_trip_ttl``), so a
+task retry after the outage starts closed.
 
 The client finds the breaker of the run it serves through a context variable (:func:`guarded_by`), the
 way it finds the item's retry recorder: hooks and operators need not pass it along.
@@ -153,26 +154,41 @@ class CircuitBreaker:
         """Whether any circuit of this run has opened."""
         return self._opened.is_set()
 
-    def check(self, key: str, *, platform: str | None = None) -> None:
-        """Raise :class:`LmsCircuitOpenError` when ``key``'s circuit is open (before a request is sent)."""
-        trip = self.store.tripped(key)
+    def check(self, key: str, *, platform: str | None = None, store: BreakerStore | None = None) -> None:
+        """Raise :class:`LmsCircuitOpenError` when ``key``'s circuit is open (before a request is sent).
+
+        :param store: the connection's shared store, used instead of the run's own when given.
+        """
+        trip = (store or self.store).tripped(key)
         if trip is not None:
             self._note(trip)
             raise LmsCircuitOpenError(trip.describe(), platform=platform)
 
-    def record(self, key: str, where: str, error: BaseException | None, *, threshold: int | None = None) -> None:
-        """Count one request's outcome: None (an answer), or the error it ended with."""
+    def record(
+        self,
+        key: str,
+        where: str,
+        error: BaseException | None,
+        *,
+        threshold: int | None = None,
+        store: BreakerStore | None = None,
+    ) -> None:
+        """Count one request's outcome: None (an answer), or the error it ended with.
+
+        :param store: the connection's shared store, used instead of the run's own when given.
+        """
         kind = _classify(error)
+        where_kept = store or self.store
         if kind == "ok":
-            self.store.reset(key)
+            where_kept.reset(key)
             return
         failures = 1
         if kind == "connection":
-            failures = self.store.count_failure(key)
+            failures = where_kept.count_failure(key)
             if failures < (threshold or self.threshold):
                 return
         new = Trip(key, where, kind, failures, str(error))
-        trip = self.store.trip(new)
+        trip = where_kept.trip(new)
         if isinstance(error, LmsError) and trip == new:
             error.opened_circuit = True  # the bulk runner names this item first in its summary
         self._note(trip)

@@ -46,6 +46,7 @@ from airflow_provider_lms.http.errors import (
 )
 from airflow_provider_lms.http.failures import parse_reason, transport_kind
 from airflow_provider_lms.http.ratelimit import SlidingWindowLimiter, limiter_for
+from airflow_provider_lms.http.shared import SharedLimitStore, SharedWindowLimiter, shared_store_for
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -247,14 +248,27 @@ class LmsHttpClient:
         # One cookie jar for every pool, so they behave as one client would.
         self._cookies = http.cookiejar.CookieJar()
         self._aclient: httpx.AsyncClient | None = None
-        self.limiter: SlidingWindowLimiter | None = None
+        self.limiter: SlidingWindowLimiter | SharedWindowLimiter | None = None
         #: The key of this connection's circuit in a bulk run's breaker (``http/breaker.py``).
         self.circuit_key = limiter_key or settings.base_url
         port = f":{self.base_url.port}" if self.base_url.port else ""
         self._where = f"{self.base_url.host}{port}"
-        if settings.rate_limit_requests:
+        #: The Redis store every process with this connection shares (``shared_limit_url``), or None.
+        self.shared_store: SharedLimitStore | None = None
+        key = limiter_key or settings.base_url
+        if settings.shared_limit_url:
+            # One window, one pause and one circuit for every task, worker and triggerer with this credential.
+            self.shared_store = shared_store_for(settings.shared_limit_url, trip_ttl=settings.shared_trip_ttl)
+            self.limiter = SharedWindowLimiter(
+                self.shared_store,
+                key,
+                settings.rate_limit_requests,
+                settings.rate_limit_period,
+                slack=settings.rate_limit_slack,
+            )
+        elif settings.rate_limit_requests:
             self.limiter = limiter_for(
-                limiter_key or settings.base_url, settings.rate_limit_requests, settings.rate_limit_period
+                key, settings.rate_limit_requests, settings.rate_limit_period, slack=settings.rate_limit_slack
             )
 
     # -- clients -----------------------------------------------------------------------------------
@@ -373,9 +387,23 @@ class LmsHttpClient:
         return tenacity.wait_random(0, min(self.settings.backoff_max, step))(state)
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
-        if state.attempt_number > self.settings.max_retries:
+        """Whether to give up. 429s have a budget of their own (``rate_limit_budget``, at least the platform's
+        window): a task that starts after another spent the window must wait it out, not fail."""
+        s = self.settings
+        exc = state.outcome.exception() if state.outcome else None
+        # Per request (tenacity makes one state per call): the 429s so far and the seconds waited after them.
+        limited: int = getattr(state, "lms_limited", 0)
+        limited_wait: float = getattr(state, "lms_limited_wait", 0.0)
+        if isinstance(exc, LmsRateLimitedError):
+            limited += 1
+            if limited > s.max_rate_limit_retries or limited_wait + state.upcoming_sleep > s.rate_limit_budget:
+                return True
+            state.lms_limited = limited  # type: ignore[attr-defined]
+            state.lms_limited_wait = limited_wait + state.upcoming_sleep  # type: ignore[attr-defined]
+            return False
+        if state.attempt_number - limited > s.max_retries:
             return True
-        return state.idle_for + state.upcoming_sleep > self.settings.max_retry_wait
+        return state.idle_for - limited_wait + state.upcoming_sleep > s.max_retry_wait
 
     def _before_sleep(self, method: str, path: str) -> Callable[[tenacity.RetryCallState], None]:
         def hook(state: tenacity.RetryCallState) -> None:
@@ -509,14 +537,24 @@ class LmsHttpClient:
     def _before_send(self, breaker: CircuitBreaker | None) -> None:
         """Refuse at once when the run's circuit is open; count the item's request."""
         if breaker is not None:
-            breaker.check(self.circuit_key, platform=self.platform)
+            breaker.check(self.circuit_key, platform=self.platform, store=self.shared_store)
         recorder = _recorder.get()
         if recorder is not None:
             recorder.note_request()
 
     def _record(self, breaker: CircuitBreaker | None, error: BaseException | None) -> None:
+        if isinstance(error, LmsRateLimitedError) and error.retry_after and self.limiter is not None:
+            # The platform's answer is the ground truth: every request of this limiter (with a shared limit,
+            # of every process) waits until then, not only the one that was refused.
+            self.limiter.pause(error.retry_after)
         if breaker is not None:
-            breaker.record(self.circuit_key, self._where, error, threshold=self.settings.circuit_failures)
+            breaker.record(
+                self.circuit_key,
+                self._where,
+                error,
+                threshold=self.settings.circuit_failures,
+                store=self.shared_store,
+            )
 
     def _send_sync(self, method: str, url: httpx.URL, send: dict[str, Any]) -> httpx.Response:
         """One attempt: send, then read the body within the deadline and the size limit."""
@@ -578,7 +616,8 @@ class LmsHttpClient:
                 # The circuit is checked before the rate limit: a run that has stopped spends none of it.
                 self._before_send(breaker)
                 if self.limiter is not None and self.limiter.acquire() and breaker is not None:
-                    breaker.check(self.circuit_key, platform=self.platform)  # it may have opened meanwhile
+                    # It may have opened meanwhile.
+                    breaker.check(self.circuit_key, platform=self.platform, store=self.shared_store)
                 try:
                     result = self._finish(self._send_sync(method, url, send), method, url.path, parse)
                 except LmsError as exc:
@@ -608,7 +647,7 @@ class LmsHttpClient:
             with attempt:
                 self._before_send(breaker)
                 if self.limiter is not None and await self.limiter.aacquire() and breaker is not None:
-                    breaker.check(self.circuit_key, platform=self.platform)
+                    breaker.check(self.circuit_key, platform=self.platform, store=self.shared_store)
                 try:
                     result = self._finish(await self._send_async(method, url, send), method, url.path, parse)
                 except LmsError as exc:

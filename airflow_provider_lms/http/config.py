@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,16 @@ def validate_base_url(value: str, *, field: str = "base_url") -> str:
     return text.rstrip("/")
 
 
+def _airflow_shared_limit_url() -> str | None:
+    """The deployment-wide ``[lms] shared_limit_url`` Airflow setting, when Airflow is there to ask."""
+    if "airflow.configuration" not in sys.modules:
+        return None  # no Airflow loaded here (benchmarks, plain scripts): importing it only for this costs seconds
+    from airflow.configuration import conf
+
+    value = conf.get("lms", "shared_limit_url", fallback=None)
+    return str(value) if value else None
+
+
 class ClientSettings(BaseModel):
     """How the HTTP core talks to one platform; every value can be overridden per connection.
 
@@ -52,6 +63,19 @@ class ClientSettings(BaseModel):
         with :class:`~airflow_provider_lms.http.errors.LmsResponseTooLargeError` (default 20 MiB).
     :param circuit_failures: in a bulk run, this many connection failures in a row (refused, unresolvable,
         timed out) open the run's circuit: the items not tried yet are marked ``not_attempted`` (default 5).
+    :param max_rate_limit_wait: the most seconds all the waits after 429 answers of one request may take in
+        total. Default: the larger of ``max_retry_wait`` and 1.5 client-side windows (``rate_limit_period``),
+        so that a task that starts after another spent the platform's window waits it out instead of failing.
+    :param max_rate_limit_retries: how many 429 answers one request may get before it fails (default 20); a
+        429 is counted apart from ``max_retries``, since the platform did nothing with the request.
+    :param shared_limit_url: a Redis URL (``redis://host:6379/0``): the rate limit, the pause a 429 asks for
+        and a bulk run's circuit are then shared by every task, worker and triggerer that uses this
+        connection (:mod:`airflow_provider_lms.http.shared`). Default: the Airflow setting
+        ``[lms] shared_limit_url`` (``AIRFLOW__LMS__SHARED_LIMIT_URL``), else none (per process).
+    :param rate_limit_slack: seconds added to the client-side window, for the spread between our send time
+        and the platform's receipt (default 0.25); raise it when the platform's answers are slow and uneven.
+    :param shared_trip_ttl: seconds a shared circuit trip is remembered, so that a task retry after the
+        outage starts closed (default 60).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,11 +99,35 @@ class ClientSettings(BaseModel):
     # ASSUMPTION: five consecutive connection failures with no answer in between is an outage, not a blip
     # (the fault storms see at most two in a row at 30 % faults); configurable per connection.
     circuit_failures: int = Field(5, ge=1, le=1000)
+    max_rate_limit_wait: float | None = Field(None, ge=0, le=86400)
+    max_rate_limit_retries: int = Field(20, ge=0, le=1000)
+    rate_limit_slack: float = Field(0.25, ge=0, le=60)
+    shared_limit_url: str | None = None
+    # ASSUMPTION: Airflow's default retry_delay is 300 s; a trip remembered for 60 s stops the other tasks of
+    # an outage and is gone before a retry starts.
+    shared_trip_ttl: float = Field(60.0, ge=1, le=86400)
 
     @field_validator("base_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         return validate_base_url(value)
+
+    @field_validator("shared_limit_url")
+    @classmethod
+    def _check_shared_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from airflow_provider_lms.http.shared import validate_shared_url
+
+        return validate_shared_url(value)
+
+    @property
+    def rate_limit_budget(self) -> float:
+        """The most seconds the 429 waits of one request may take (see ``max_rate_limit_wait``)."""
+        if self.max_rate_limit_wait is not None:
+            return self.max_rate_limit_wait
+        window = 1.5 * self.rate_limit_period if self.rate_limit_requests else 0.0
+        return max(self.max_retry_wait, window)
 
     @classmethod
     def from_values(cls, base_url: str, overrides: dict[str, Any], defaults: dict[str, Any]) -> ClientSettings:
@@ -96,6 +144,8 @@ class ClientSettings(BaseModel):
             if raw is not None and raw != "":
                 values[key] = raw
         values["base_url"] = base_url
+        if not values.get("shared_limit_url"):
+            values["shared_limit_url"] = _airflow_shared_limit_url()
         try:
             return cls(**values)
         except ValidationError as exc:

@@ -1,5 +1,8 @@
 """A client-side sliding-window rate limit, shared by every client of one connection in a process.
 
+This limiter counts one process's requests; :mod:`airflow_provider_lms.http.shared` holds the same window
+in Redis for every process that uses one credential (the connection extra ``shared_limit_url``).
+
 A sliding window (not a token bucket) because the platforms count "N requests in any T seconds":
 a bucket that refills continuously would, after a full burst, send request N+1 while the server's
 window still holds N, and earn the very 429 we are trying to avoid.
@@ -33,11 +36,20 @@ class SlidingWindowLimiter:
         self._stamps: deque[float] = deque()
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """The platform answered 429 with ``Retry-After: seconds``: every request of this limiter waits that
+        long, not only the one that was refused (the others would only earn 429s of their own meanwhile)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + max(0.0, seconds))
 
     def _reserve(self) -> float:
         """Record a request and return 0, or return how long to wait before trying again."""
         with self._lock:
             now = time.monotonic()
+            if now < self._paused_until:
+                return self._paused_until - now
             horizon = now - self.period
             while self._stamps and self._stamps[0] <= horizon:
                 self._stamps.popleft()
@@ -65,15 +77,15 @@ class SlidingWindowLimiter:
         return waited
 
 
-_registry: dict[tuple[str, int, float], SlidingWindowLimiter] = {}
+_registry: dict[tuple[str, int, float, float], SlidingWindowLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def limiter_for(key: str, max_requests: int, period: float) -> SlidingWindowLimiter:
+def limiter_for(key: str, max_requests: int, period: float, *, slack: float = 0.25) -> SlidingWindowLimiter:
     """The process-wide limiter for ``key`` (one per connection and limit), created on first use."""
     with _registry_lock:
-        ident = (key, max_requests, period)
+        ident = (key, max_requests, period, slack)
         limiter = _registry.get(ident)
         if limiter is None:
-            limiter = _registry[ident] = SlidingWindowLimiter(max_requests, period)
+            limiter = _registry[ident] = SlidingWindowLimiter(max_requests, period, slack=slack)
         return limiter
