@@ -44,6 +44,31 @@ _HTTP_FIELDS: dict[str, Any] = {
 }
 
 
+# Where a task's "LMS page" link points (airflow_provider_lms/links.py), and the limit shared across workers.
+_LINK_AND_SHARING_FIELDS: dict[str, Any] = {
+    "web_url": {
+        "label": "Web app URL (for task links)",
+        "description": "The platform's web address for your organisation; tasks then link to the course's page.",
+        "schema": {"type": ["string", "null"], "pattern": "^(https?://.*)?$"},
+    },
+    "course_page_path": {
+        "label": "Course page path",
+        "description": "Path under the web app URL, with {course_id}; blank: the provider's default for the platform.",
+        "schema": _OPT_STR,
+    },
+    "enrollment_page_path": {
+        "label": "Enrollment page path",
+        "description": "Path under the web app URL, with {enrollment_id} and/or {course_id}; blank: the default.",
+        "schema": _OPT_STR,
+    },
+    "shared_limit_url": {
+        "label": "Shared limit (Redis URL)",
+        "description": "redis://host:port/db shared by every worker: one rate limit and circuit per connection.",
+        "schema": {"type": ["string", "null"], "format": "password"},
+    },
+}
+
+
 def _url_field(label: str, description: str, default: str | None = None) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "pattern": "^https?://"}
     if default:
@@ -59,7 +84,7 @@ def _connection_type(
         "connection-type": conn_type,
         "hook-class-name": f"airflow_provider_lms.hooks.{conn_type}.{hook}",
         "hook-name": name,
-        "conn-fields": {**fields, **_HTTP_FIELDS},
+        "conn-fields": {**fields, **_HTTP_FIELDS, **_LINK_AND_SHARING_FIELDS},
         "ui-field-behaviour": behaviour,
     }
 
@@ -116,6 +141,16 @@ def _pluvo_form() -> dict[str, Any]:
 def _pynter_form() -> dict[str, Any]:
     fields = {
         "base_url": _url_field("Customer URL", "e.g. https://yourcompany.pynter.nl (acceptance: .acc.pynter.nl)"),
+        "namespace": {
+            "label": "SOAP namespace",
+            "description": "Service namespace; blank: http://tempuri.org/ (or the WSDL's, with parameter names wsdl).",
+            "schema": _OPT_STR,
+        },
+        "param_names": {
+            "label": "Parameter names",
+            "description": "'wsdl': read the parameter names from your tenant's ?WSDL; blank: the assumed names.",
+            "schema": _OPT_STR,
+        },
     }
     behaviour = {
         "hidden-fields": ["host", "port", "schema", "extra"],
@@ -170,9 +205,45 @@ def _config() -> dict[str, Any]:
                     "example": "True",
                     "default": "False",
                 },
+                "shared_limit_url": {
+                    "description": (
+                        "A Redis URL (redis://host:6379/0) through which every task, worker and triggerer shares "
+                        "one rate limit, 429 pause and circuit per connection. A connection's own shared_limit_url "
+                        "extra wins. Empty: each task process keeps its own limit."
+                    ),
+                    "version_added": "0.1.0",
+                    "type": "string",
+                    "sensitive": True,
+                    "example": "redis://127.0.0.1:6379/0",
+                    "default": "",
+                },
+            },
+        },
+        "lms_webhooks": {
+            "description": "The webhook receiver in the API server (read when the API server starts).",
+            "options": {
+                "max_body_bytes": _option(
+                    "The largest delivery body accepted; larger ones get 413.", "integer", "1048576"
+                ),
+                "max_json_depth": _option(
+                    "The deepest nesting of JSON arrays and objects accepted (else 400).", "integer", "64"
+                ),
+                "body_read_timeout": _option(
+                    "Seconds allowed for receiving a whole body, however slowly it drips (else 408).", "float", "10.0"
+                ),
+                "max_delivery_age": _option(
+                    "Seconds after its own timestamp (Pluvo's sentDate) that a delivery is still recorded; older "
+                    "ones answer 'stale'. Keep it below the dedupe table's 7-day retention.",
+                    "float",
+                    "518400",
+                ),
             },
         },
     }
+
+
+def _option(description: str, kind: str, default: str) -> dict[str, Any]:
+    return {"description": description, "version_added": "0.1.0", "type": kind, "example": default, "default": default}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -237,6 +308,7 @@ def get_provider_info() -> dict[str, Any]:
             },
             {"integration-name": "Lära", "python-modules": ["airflow_provider_lms.triggers.lara"]},
         ],
+        "extra-links": ["airflow_provider_lms.links.LmsPageLink"],
         "plugins": [
             {"name": "lms_webhooks", "plugin-class": "airflow_provider_lms.webhooks.plugin.LmsWebhooksPlugin"},
         ],

@@ -329,7 +329,7 @@ class PynterConnection(LmsConnection):
             for name in (method, *names, *names.values()):
                 if not _METHOD_NAME.fullmatch(name):
                     raise fields.error("param_names", f"{shown(name)} is not an XML element name")
-        namespace = fields.extras.get("namespace")
+        namespace = fields.extras.get("namespace") or None  # a blank form field is no setting
         if namespace is not None:
             try:
                 namespace = check_namespace(namespace.strip() if isinstance(namespace, str) else namespace)
