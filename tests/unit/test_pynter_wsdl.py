@@ -158,8 +158,14 @@ def test_an_explicit_namespace_wins_over_the_wsdls(monkeypatch: pytest.MonkeyPat
     assert list(element_to_python(method_el)) == ["username", "password", "ExternalID"]
 
 
-@pytest.mark.parametrize("bad", ["", "http://x y/", "urn:<x>", 'a"b', 17])
+@pytest.mark.parametrize("bad", ["  ", "http://x y/", "urn:<x>", 'a"b', 17])
 def test_a_namespace_that_cannot_be_sent_is_refused_naming_the_extra(monkeypatch: pytest.MonkeyPatch, bad):
     hook = PynterHook(connect(monkeypatch, namespace=bad))
     with pytest.raises(LmsInputError, match="namespace"):
         hook.connection_config  # noqa: B018 - reading the connection is the check
+
+
+def test_a_blank_namespace_field_is_no_setting(monkeypatch: pytest.MonkeyPatch):
+    # The connection form stores a field left empty as "": that means the default, not an error.
+    hook = PynterHook(connect(monkeypatch, namespace=""))
+    assert hook.connection_config.namespace is None and hook.namespace() == "http://tempuri.org/"
