@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.http.bulk import BulkSummary, ItemOutcome
 from airflow_provider_lms.http.errors import LmsInputError
@@ -86,7 +87,7 @@ def test_an_object_store_url_is_used_as_given_and_the_failure_message_names_it(c
         outcomes_path=target,
     )
     ti = _TI()
-    with pytest.raises(Exception, match="runs/enroll.jsonl") as raised:
+    with pytest.raises(AirflowException, match=r"runs/enroll\.jsonl") as raised:
         op.execute({"ti": ti})  # type: ignore[arg-type]
     assert "2 of 2 items failed" in str(raised.value)
     assert ti.pushed["summary"]["outcomes_path"] == target
