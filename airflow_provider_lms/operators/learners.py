@@ -52,6 +52,6 @@ class LmsEnsureLearnersOperator(LmsBulkOperator):
         what = "e-mail address" if type(hook).learner_key is LmsHook.learner_key else "learner"
         specs, merged = dedupe_rows("learners", specs, hook.learner_key, what=what)
         self.merged.update(merged)
-        summary = self.run_bulk(specs, lambda spec: hook.ensure_learner(spec, **options), key=hook.learner_key)
+        summary = self.run_bulk(specs, lambda spec: hook.ensure_learner(spec, **options), key=lambda s: s.email)
         ids = [item.result["learner_id"] for item in summary.items if item.result]
         return self.finish(context, summary, learner_ids=ids)
