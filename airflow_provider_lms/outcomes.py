@@ -9,10 +9,13 @@ Downstream tasks read both forms with :func:`item_outcomes`, so a DAG need not k
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["item_outcomes", "write_outcomes"]
+__all__ = ["item_outcomes", "task_file_path", "write_outcomes"]
 
 
 def item_outcomes(summary: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -52,3 +55,26 @@ def write_outcomes(path: str, outcomes: Iterable[Mapping[str, Any]]) -> int:
             written += 1
     partial.rename(target)
     return written
+
+
+def task_file_path(ti: Any, folder: str, task_id: str) -> str:
+    """``$AIRFLOW_HOME/<folder>/<dag>/<run>/<task>[.<map index>].try<N>.jsonl`` for one task try's file.
+
+    Under AIRFLOW_HOME rather than a temp dir (gone, or another worker's, when the next task reads it) or the
+    log folder (shipped and rotated by remote logging).
+
+    :param ti: the running task instance (``context["ti"]``).
+    :param folder: the folder under AIRFLOW_HOME, e.g. ``lms_outcomes``.
+    :param task_id: the task's id, used when ``ti`` does not carry one.
+    """
+    home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+
+    def safe(value: Any) -> str:
+        # Run ids carry ':' and '+' (manual__2026-01-01T00:00:00+00:00): keep file names portable.
+        return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
+
+    map_index = getattr(ti, "map_index", -1)
+    name = safe(getattr(ti, "task_id", task_id)) + (f".{map_index}" if map_index not in (None, -1) else "")
+    name += f".try{safe(getattr(ti, 'try_number', 1))}.jsonl"
+    run = [safe(getattr(ti, "dag_id", "dag")), safe(getattr(ti, "run_id", "run"))]
+    return str(home.joinpath(folder, *run, name))

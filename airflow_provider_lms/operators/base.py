@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -19,7 +16,7 @@ from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.links import LmsPageLink, page_url
 from airflow_provider_lms.models.inputs import NormalizedIds, check_number, check_text, normalize_ids, shown
 from airflow_provider_lms.models.results import ItemResult
-from airflow_provider_lms.outcomes import write_outcomes
+from airflow_provider_lms.outcomes import task_file_path, write_outcomes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -210,15 +207,4 @@ class LmsBulkOperator(BaseOperator):
         }
 
     def _default_outcomes_path(self, context: Context) -> str:
-        ti = context["ti"]
-        home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
-
-        def safe(value: Any) -> str:
-            # Run ids carry ':' and '+' (manual__2026-01-01T00:00:00+00:00): keep file names portable.
-            return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
-
-        map_index = getattr(ti, "map_index", -1)
-        name = safe(getattr(ti, "task_id", self.task_id)) + (f".{map_index}" if map_index not in (None, -1) else "")
-        name += f".try{safe(getattr(ti, 'try_number', 1))}.jsonl"
-        run = [safe(getattr(ti, "dag_id", "dag")), safe(getattr(ti, "run_id", "run"))]
-        return str(home.joinpath("lms_outcomes", *run, name))
+        return task_file_path(context["ti"], "lms_outcomes", self.task_id)

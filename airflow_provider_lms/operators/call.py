@@ -23,10 +23,7 @@ flat however long the list is. A list wrapped in single keys (SOAP's ``{"Plannin
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -39,7 +36,7 @@ from airflow_provider_lms.hooks.pynter import PynterHook
 from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
 from airflow_provider_lms.models.inputs import check_text, shown
-from airflow_provider_lms.outcomes import write_outcomes
+from airflow_provider_lms.outcomes import task_file_path, write_outcomes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -304,16 +301,5 @@ class LmsCallOperator(BaseOperator):
         return summary
 
     def _default_path(self, context: Context) -> str:
-        # Beside the bulk operators' lms_outcomes/: a temp dir would be gone (or another worker's) when the
-        # next task reads it, and the log folder is shipped and rotated by remote logging.
-        ti = context["ti"]
-        home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
-
-        def safe(value: Any) -> str:
-            return re.sub(r"[^A-Za-z0-9._-]", "_", str(value))
-
-        map_index = getattr(ti, "map_index", -1)
-        name = safe(getattr(ti, "task_id", self.task_id)) + (f".{map_index}" if map_index not in (None, -1) else "")
-        name += f".try{safe(getattr(ti, 'try_number', 1))}.jsonl"
-        run = [safe(getattr(ti, "dag_id", "dag")), safe(getattr(ti, "run_id", "run"))]
-        return str(home.joinpath("lms_results", *run, name))
+        # Beside the bulk operators' lms_outcomes/ (see task_file_path for why there).
+        return task_file_path(context["ti"], "lms_results", self.task_id)
