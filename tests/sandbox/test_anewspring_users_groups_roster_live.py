@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,43 +28,20 @@ from airflow_provider_lms.operators.anewspring import (
 )
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.anewspring import ANEWSPRING_SANDBOX_API_KEY
+from tests.task_context import ctx
 
 COURSE = "VEILIG-2026"
 KEY = {"X-API-Key": ANEWSPRING_SANDBOX_API_KEY}
 
 
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
+@pytest.fixture
+def conn(anewspring_conn: str) -> str:
+    return anewspring_conn
 
 
 @pytest.fixture
-def conn(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_ANS_MORE",
-        json.dumps(
-            {
-                "conn_type": "anewspring",
-                "password": ANEWSPRING_SANDBOX_API_KEY,
-                "extra": {"base_url": f"{sandbox.url}/anewspring/api", "backoff_base": 0.01},
-            }
-        ),
-    )
-    return "ans_more"
-
-
-@pytest.fixture
-def hook(conn: str) -> Iterator[ANewSpringHook]:
-    h = ANewSpringHook(conn)
-    yield h
-    h.close()
+def hook(anewspring_hook: ANewSpringHook) -> ANewSpringHook:
+    return anewspring_hook
 
 
 def control(sandbox: SandboxServer, method: str, path: str, **kwargs: Any) -> Any:

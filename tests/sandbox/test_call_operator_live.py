@@ -21,24 +21,7 @@ from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.app import PLATFORMS
 from airflow_provider_lms.sandbox.eduframe import EduframeSeed
 from tests.openapi_helpers import validate_logged_eduframe_exchanges
-
-
-class FakeTI:
-    task_id = "call"
-    dag_id = "call_dag"
-    run_id = "manual__2026-12-02T06:00:00+00:00"
-    try_number = 1
-    map_index = -1
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
+from tests.task_context import FakeTI, ctx
 
 
 def connect(monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer, platform: str) -> str:

@@ -23,22 +23,10 @@ from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.lara import LaraSeed, _lara_connection
 from airflow_provider_lms.sensors.lara import LaraCyclePeriodEndedSensor
 from airflow_provider_lms.triggers.lara import LaraCyclePeriodEndedTrigger
+from tests.task_context import FakeTI, ctx
 
 CONN = "lara_live"
 S = LaraSeed
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
 
 
 @pytest.fixture

@@ -19,22 +19,10 @@ from airflow_provider_lms.operators.lara import LaraChangeCurrentMemberStatusOpe
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.lara import LaraSeed
 from airflow_provider_lms.testing import sandbox_connection_env
+from tests.task_context import ctx
 
 S = LaraSeed
 CONN = "lara_members_live"
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)  # XCom must be JSON
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
 
 
 @pytest.fixture

@@ -27,24 +27,13 @@ from airflow_provider_lms.operators.subscriptions import LmsSubscribeGroupsOpera
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from tests.sandbox.test_pluvo_hook_live import CERT, EVENT, G1, T1, T5, U1, control, pluvo_conn, state
+from tests.task_context import ctx
 
 LEARNERS = [
     {"email": "learner1@example.org", "first_name": "Learner", "last_name": "1"},  # already in the seed
     {"email": "new.one@example.org", "first_name": "New", "last_name": "One", "external_id": "HR-001"},
     {"email": "new.two@example.org", "first_name": "New", "last_name": "Two", "external_id": "HR-002"},
 ]
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
 
 
 @pytest.fixture

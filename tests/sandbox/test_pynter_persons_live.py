@@ -23,22 +23,10 @@ from airflow_provider_lms.operators.learners import LmsEnsureLearnersOperator
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.pynter import MOUNT, PYNTER_SANDBOX_PASSWORD, PYNTER_SANDBOX_USERNAME
 from airflow_provider_lms.soap import build_envelope, parse_answer, parse_fault
+from tests.task_context import ctx
 
 SOAP = {"Content-Type": "application/soap+xml; charset=utf-8"}
 DOCS_NAMESPACE = "/service/ApiService.asmx"
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
 
 
 def connect(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, name: str = "pynter_persons", **extra: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from airflow_provider_lms.operators.pynter import (
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.pynter import MOUNT, PYNTER_SANDBOX_PASSWORD
 from airflow_provider_lms.soap import build_envelope, parse_answer, parse_fault
+from tests.task_context import ctx
 
 SOAP = {"Content-Type": "application/soap+xml; charset=utf-8"}
 
@@ -37,19 +37,6 @@ def conn_id(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def service(sandbox: SandboxServer) -> str:
     return f"{sandbox.url}/pynter/service/apiservice.asmx"
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        json.dumps(value)
-        self.pushed[key] = value
-
-
-def ctx() -> Any:
-    return {"ti": FakeTI()}
 
 
 def test_every_call_checks_the_credentials(service: str):

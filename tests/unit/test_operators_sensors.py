@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import httpx
 import pytest
@@ -20,24 +19,12 @@ from airflow_provider_lms.operators import (
 )
 from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
+from tests.task_context import ctx
 
 from .conftest import EDUFRAME_URL, conn_json
 from .test_eduframe_hook import enrollment
 
 U = EDUFRAME_URL
-
-
-class FakeTI:
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        json.dumps(value)  # XCom must be JSON-serializable
-        self.pushed[key] = value
-
-
-def ctx() -> dict[str, Any]:
-    return {"ti": FakeTI()}
 
 
 def variants():
