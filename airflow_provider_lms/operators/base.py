@@ -19,6 +19,7 @@ from airflow_provider_lms.models.results import ItemResult
 from airflow_provider_lms.outcomes import task_file_path, write_outcomes
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 __all__ = ["LmsBulkOperator"]
@@ -208,3 +209,17 @@ class LmsBulkOperator(BaseOperator):
 
     def _default_outcomes_path(self, context: Context) -> str:
         return task_file_path(context["ti"], "lms_outcomes", self.task_id)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The OpenLineage inputs and outputs of this run: platform datasets named by connection and ids.
+
+        Called by Airflow's OpenLineage provider (when it is installed and configured) after the task ends;
+        namespace ``lms://<platform>/<host of the base URL>``, names such as ``course/<course_id>``,
+        ``program/<program_id>``, ``learners``, ``members`` (the whole scheme, our own convention, is in
+        :mod:`airflow_provider_lms.lineage`). No credential is ever part of it.
+
+        :param task_instance: the finished task instance (unused: the rendered operator has the ids).
+        """
+        from airflow_provider_lms.lineage import operator_lineage
+
+        return operator_lineage(self)
