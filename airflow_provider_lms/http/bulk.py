@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from airflow_provider_lms.http.breaker import CircuitBreaker, guarded_by
 from airflow_provider_lms.http.client import RetryRecorder, recording_retries
 from airflow_provider_lms.http.errors import LmsCircuitOpenError, LmsError
+from airflow_provider_lms.http.retrylog import bulk_item
 from airflow_provider_lms.models.results import ItemResult, ItemStatus
 
 __all__ = ["BulkRunner", "BulkSummary", "ItemOutcome"]
@@ -62,7 +63,9 @@ class BulkSummary(BaseModel):
     :param done: items changed by this run.
     :param already_done: items that needed no change.
     :param failed: items that failed after their retries.
-    :param retries: retries made across the run, by reason (``"429"``, ``"503"``, ``"transport"``...).
+    :param retries: retries made across the run, by reason (``"429"``, ``"503"``, ``"transport"``...; ``"item"``
+        counts an item's second pass). The task log has them only here: during a run each retry is a DEBUG line.
+    :param retried_items: how many items needed at least one retry.
     :param duration_seconds: wall time of the run.
     :param items: every item's outcome, in input order.
     :param not_attempted: items never tried because the run's circuit had opened (a retry does them).
@@ -79,6 +82,7 @@ class BulkSummary(BaseModel):
     items: list[ItemOutcome]
     not_attempted: int = 0
     circuit: str | None = None
+    retried_items: int = 0
 
     def to_xcom(self) -> dict[str, Any]:
         """The summary as plain JSON types."""
@@ -96,6 +100,8 @@ class BulkSummary(BaseModel):
     def describe(self) -> str:
         """One readable line for the task log."""
         retried = ", ".join(f"{n}x {reason}" for reason, n in sorted(self.retries.items())) or "none"
+        if self.retries:
+            retried += f" ({self.retried_items} of {self.total} items needed a retry)"
         line = (
             f"{self.operation}: {self.total} items, {self.done} done, {self.already_done} already done, "
             f"{self.failed} failed in {self.duration_seconds:.1f}s; retries: {retried}"
@@ -175,7 +181,7 @@ class BulkRunner:
                 # The platform is unreachable or refused the key: this item is left for a retry of the task.
                 outcome = ItemOutcome(key=key(items[index]), status=ItemStatus.NOT_ATTEMPTED)
             else:
-                outcome = self._attempt(items[index], fn, key, breaker)
+                outcome = self._attempt(operation, items[index], fn, key, breaker)
             with lock:
                 outcomes[index] = outcome
                 counts[outcome.status] += 1
@@ -231,13 +237,23 @@ class BulkRunner:
         return self._summarize(operation, total, final, counts, started, breaker)
 
     def _attempt(
-        self, item: T, fn: Callable[[T], ItemResult[Any]], key: Callable[[T], str], breaker: CircuitBreaker
+        self,
+        operation: str,
+        item: T,
+        fn: Callable[[T], ItemResult[Any]],
+        key: Callable[[T], str],
+        breaker: CircuitBreaker,
     ) -> ItemOutcome:
-        """One item's outcome, after another pass when its first failure was transient."""
+        """One item's outcome, after another pass when its first failure was transient.
+
+        Runs in a worker thread, which starts with an empty context: the item's retry recorder and its
+        ``bulk_item`` mark (retries at DEBUG) are set here, not in :meth:`run`.
+        """
         recorder = RetryRecorder()
         outcome: ItemOutcome | None = None
+        label = f"{operation} {key(item)}"
         for attempt in range(1, self.item_attempts + 1):
-            with recording_retries(recorder), guarded_by(breaker):
+            with recording_retries(recorder), guarded_by(breaker), bulk_item(label):
                 try:
                     res = fn(item)
                     outcome = ItemOutcome(key=key(item), status=res.status, result=res.result)
@@ -267,7 +283,7 @@ class BulkRunner:
         started: float,
         breaker: CircuitBreaker,
     ) -> BulkSummary:
-        """The run's summary, logged with its first failures."""
+        """The run's summary, logged in one line with its retries, then one warning per failed item."""
         retries: dict[str, int] = {}
         not_attempted = counts[ItemStatus.NOT_ATTEMPTED]
         for o in final:
@@ -283,12 +299,15 @@ class BulkRunner:
             already_done=counts[ItemStatus.ALREADY_DONE],
             failed=counts[ItemStatus.FAILED],
             retries=retries,
+            retried_items=sum(1 for o in final if o.retries),
             duration_seconds=round(time.monotonic() - started, 3),
             items=final,
             not_attempted=not_attempted,
             circuit=trip.describe() if trip is not None else None,
         )
         self.log.info("%s", summary.describe())
-        for failure in summary.failures()[:20]:
+        # Every failed item, not the first few: the retries that healed are in the summary line, so these
+        # warnings are the log's list of what a retry of the task must redo.
+        for failure in summary.failures():
             self.log.warning("%s failed for %s: %s", operation, failure.key, failure.error)
         return summary

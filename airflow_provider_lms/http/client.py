@@ -46,6 +46,7 @@ from airflow_provider_lms.http.errors import (
 )
 from airflow_provider_lms.http.failures import parse_reason, transport_kind
 from airflow_provider_lms.http.ratelimit import SlidingWindowLimiter, limiter_for
+from airflow_provider_lms.http.retrylog import log_retry
 from airflow_provider_lms.http.shared import SharedLimitStore, SharedWindowLimiter, shared_store_for
 
 __all__ = [
@@ -412,16 +413,17 @@ class LmsHttpClient:
             recorder = _recorder.get()
             if recorder is not None:
                 recorder.record(reason)
-            log.log(
-                logging.DEBUG if _quiet.get() else logging.INFO,
-                "%s %s %s failed (%s); retry %d/%d in %.2fs",
-                self.platform,
-                method,
-                path,
-                reason,
-                state.attempt_number,
-                self.settings.max_retries,
-                state.upcoming_sleep,
+            # INFO for a single call; DEBUG inside a bulk item (its run sums them up) or a quiet wait.
+            log_retry(
+                log,
+                quiet=_quiet.get(),
+                platform=self.platform,
+                method=method,
+                path=path,
+                reason=reason,
+                attempt=state.attempt_number,
+                max_retries=self.settings.max_retries,
+                sleep=state.upcoming_sleep,
             )
 
         return hook

@@ -18,8 +18,8 @@ from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsError, LmsInputError
 from airflow_provider_lms.links import LmsPageLink, page_url
 from airflow_provider_lms.models.state import completion_verdict
+from airflow_provider_lms.sensors.outage_log import outage_tracker
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
-from airflow_provider_lms.triggers.outage import OutageWatch
 
 try:
     from airflow.sdk.configuration import conf
@@ -41,8 +41,9 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
     mode; deferred, it holds no worker slot while it waits. Returns the normalized enrollment.
 
     A platform outage is waited out up to ``timeout``: refused connections, timeouts, 5xx and 429 make a
-    poke answer "not yet" (logged once when the outage starts and once when it ends); 401, 403, 404 and a
-    host name that does not resolve fail the task at once.
+    poke answer "not yet" (logged once when the outage starts and once when it ends; in reschedule mode
+    through Airflow's task state store, see :mod:`airflow_provider_lms.sensors.outage_log`); 401, 403, 404
+    and a host name that does not resolve fail the task at once.
 
     :param lms_conn_id: the platform connection.
     :param enrollment_id: the platform's enrollment id.
@@ -129,7 +130,8 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         hook = self._hook()
         ref = self._ref(hook)
         since = self._since()
-        watch = self._outage(f"{ref!r} on {hook.platform}")
+        # Logs an outage once when it starts and once when it ends, also across reschedule-mode pokes.
+        watch = outage_tracker(self, context, f"{ref!r} on {hook.platform}")
         try:
             with quiet_retries():
                 enrollment = hook.get_enrollment_state(ref)
@@ -151,13 +153,6 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
             is_done=verdict == "done",
             xcom_value=enrollment.model_dump(mode="json") if verdict == "done" else None,
         )
-
-    def _outage(self, what: str) -> OutageWatch:
-        """The outage tracker of this sensor, kept across pokes (in poke mode they share one process)."""
-        watch = getattr(self, "_outage_watch", None)
-        if watch is None:
-            watch = self._outage_watch = OutageWatch(self.log, what, float(self.poke_interval))
-        return watch
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

@@ -16,8 +16,8 @@ from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsError
 from airflow_provider_lms.models.inputs import check_number, parse_moment
+from airflow_provider_lms.sensors.outage_log import outage_tracker
 from airflow_provider_lms.triggers.lara import LaraCyclePeriodEndedTrigger
-from airflow_provider_lms.triggers.outage import OutageWatch
 
 try:
     from airflow.sdk.configuration import conf
@@ -140,10 +140,9 @@ class LaraCyclePeriodEndedSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         # An outage is waited out up to the sensor's timeout, as EnrollmentCompletedSensor does: refused
         # connections, timeouts, 5xx and 429 answer "not yet" (logged when the outage starts and ends);
-        # what cannot heal (401, 403, 404, an unknown host) fails at once.
-        watch = getattr(self, "_outage_watch", None)
-        if watch is None:
-            watch = self._outage_watch = OutageWatch(self.log, f"Lära cycle {self.cycle_id}", float(self.poke_interval))
+        # what cannot heal (401, 403, 404, an unknown host) fails at once. In reschedule mode the outage is
+        # remembered in the task state store, so it is still logged once (sensors/outage_log.py).
+        watch = outage_tracker(self, context, f"Lära cycle {self.cycle_id}")
         try:
             with quiet_retries():
                 _, _, result, done = self._check(context)
