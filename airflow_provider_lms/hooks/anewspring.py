@@ -54,6 +54,7 @@ from airflow_provider_lms.hooks.anewspring_api import iso_date as _date
 from airflow_provider_lms.hooks.anewspring_api import read_json as _json
 from airflow_provider_lms.hooks.base import EnrollmentRef
 from airflow_provider_lms.hooks.capabilities import register_platform
+from airflow_provider_lms.hooks.rosters import ANewSpringRosterMixin
 from airflow_provider_lms.http.breaker import CircuitBreaker, current_breaker
 from airflow_provider_lms.http.client import LmsHttpClient
 from airflow_provider_lms.http.errors import (
@@ -118,7 +119,7 @@ class _Snapshot:
 
 
 @register_platform
-class ANewSpringHook(ANewSpringApi):
+class ANewSpringHook(ANewSpringRosterMixin, ANewSpringApi):
     """aNewSpring for the generic operators and sensors: ensure learners (by external id), subscribe, subscribe
     groups, unsubscribe, update subscriptions, score external activities, enrollment status; and the group
     membership items of :mod:`airflow_provider_lms.operators.anewspring`. The typed calls are in

@@ -19,6 +19,7 @@ from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.hooks.eduframe_admin import EduframeAdminMixin
 from airflow_provider_lms.hooks.eduframe_withdrawal import EduframeWithdrawalMixin
+from airflow_provider_lms.hooks.rosters import EduframeRosterMixin
 from airflow_provider_lms.http.auth import BearerAuth
 from airflow_provider_lms.http.client import ErrorParser, PlatformError, RetryRecorder
 from airflow_provider_lms.http.errors import LmsInputError, LmsNotFoundError, LmsValidationError
@@ -126,7 +127,7 @@ class EduframeConnection(ApiKeyConnection):
 
 
 @register_platform
-class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, LmsHook[EduframeConnection]):
+class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, EduframeRosterMixin, LmsHook[EduframeConnection]):
     """Talk to the Eduframe REST API v1.
 
     Connection: ``base_url`` (default ``https://api.eduframe.nl/api/v1``) and the API key in the

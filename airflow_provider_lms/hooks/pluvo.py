@@ -37,6 +37,7 @@ from airflow_provider_lms.hooks.pluvo_graphql import (
     PluvoNotFoundError,
     PluvoValidationError,
 )
+from airflow_provider_lms.hooks.rosters import PluvoRosterMixin
 from airflow_provider_lms.http.errors import LmsConflictError, LmsError, LmsInputError, LmsNotFoundError
 from airflow_provider_lms.models.inputs import LearnerSpec
 from airflow_provider_lms.models.pluvo import PluvoEnrollment, PluvoPortfolioReportItem, PluvoTrainingEnrollment
@@ -76,7 +77,7 @@ def _has(ids: Iterable[str], wanted: str) -> bool:
 
 
 @register_platform
-class PluvoHook(PluvoApi):
+class PluvoHook(PluvoRosterMixin, PluvoApi):
     """Pluvo: GraphQL at ``<organisation URL>/graphql/`` with an OAuth2 client-credentials token.
 
     Connection: ``base_url`` is the organisation URL (``https://<organisation>.pluvo.com``), the client id
