@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
@@ -18,7 +18,7 @@ import httpx
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
 from airflow_provider_lms.hooks.capabilities import register_platform
 from airflow_provider_lms.hooks.eduframe_admin import EduframeAdminMixin
-from airflow_provider_lms.hooks.eduframe_withdrawal import EduframeWithdrawalMixin
+from airflow_provider_lms.hooks.eduframe_converge import Converged, EduframeConvergeMixin
 from airflow_provider_lms.hooks.rosters import EduframeRosterMixin
 from airflow_provider_lms.http.auth import BearerAuth
 from airflow_provider_lms.http.client import ErrorParser, PlatformError, RetryRecorder
@@ -127,7 +127,7 @@ class EduframeConnection(ApiKeyConnection):
 
 
 @register_platform
-class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, EduframeRosterMixin, LmsHook[EduframeConnection]):
+class EduframeHook(EduframeAdminMixin, EduframeConvergeMixin, EduframeRosterMixin, LmsHook[EduframeConnection]):
     """Talk to the Eduframe REST API v1.
 
     Connection: ``base_url`` (default ``https://api.eduframe.nl/api/v1``) and the API key in the
@@ -524,20 +524,8 @@ class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, EduframeRosterMi
         student = _eduframe_id("learner_id", learner_id)
         creator = self._creator(options, student)
         approve = bool(options.get("approve", True))
-        if options.get("target", "planned_course") == "program_edition":
-            edition = _eduframe_id("course_id", course_id)
-            return self._order_once(
-                "program_edition",
-                edition,
-                student,
-                creator,
-                approve,
-                lambda: self.find_program_enrollment(student, edition),
-            )
-        pc_id = _eduframe_id("course_id", course_id)
-        return self._order_once(
-            "planned_course", pc_id, student, creator, approve, lambda: self.find_enrollment(student, pc_id)
-        )
+        target = "program_edition" if options.get("target", "planned_course") == "program_edition" else "planned_course"
+        return self._order_once(target, _eduframe_id("course_id", course_id), student, creator, approve)
 
     def _creator(self, options: dict[str, Any], student: int) -> int:
         if options.get("creator_id") is not None:
@@ -551,15 +539,22 @@ class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, EduframeRosterMi
         student: int,
         creator: int,
         approve: bool,
-        find: Callable[[], EduframeEnrollment | EduframeProgramEnrollment | None],
     ) -> ItemResult[Any]:
-        """Order the variant selling ``target_id`` for the learner, unless ``find`` shows an enrollment."""
+        """Order the variant selling ``target_id`` for the learner unless enrolled, then converge on one enrollment.
+
+        An overlapping attempt may order at the same moment (no idempotency key): both the look and the
+        read-back keep the oldest enrollment and cancel the others, and a shared store's claim keeps the two
+        from ordering at once (``hooks/eduframe_converge.py`` says why that holds).
+        """
         variant_id = self.catalog_variant_id_for(variantable_type, target_id)
 
-        def create() -> EduframeEnrollment | EduframeProgramEnrollment:
+        def find() -> Converged | None:
+            return self._converge(variantable_type, target_id, student)
+
+        def create() -> Converged:
             self._note_write()
-            self.create_order(variant_id, creator, [student], approve=approve)
-            found = find()
+            order = self.create_order(variant_id, creator, [student], approve=approve)
+            found = self._converge(variantable_type, target_id, student, order_id=order.id)
             if found is None:
                 where = variantable_type.replace("_", " ")
                 raise LmsNotFoundError(
@@ -568,13 +563,9 @@ class EduframeHook(EduframeAdminMixin, EduframeWithdrawalMixin, EduframeRosterMi
                 )
             return found
 
-        enrollment, created = create_once(find, create)
-        status = enrollment.status if isinstance(enrollment, EduframeEnrollment) else enrollment.state
-        return ItemResult(
-            # An earlier pass of this item may have placed the order and then lost the read-back: still ours.
-            status=self._status(created),
-            result={"enrollment_id": str(enrollment.id), "learner_id": str(student), "status": status},
-        )
+        # With a shared store, an overlapping attempt waits here instead of ordering at the same moment.
+        with self._claimed(variantable_type, target_id, student):
+            return self._converged_result(*create_once(find, create), student)
 
     def score_activity(self, row: ScoreRow, **options: Any) -> ItemResult[Any]:
         """Record a grade on the learner's enrollment in the planned course ``row.course_id``.

@@ -369,20 +369,20 @@ def test_an_item_whose_read_back_failed_is_done_not_already_done(
     assert isinstance(hook, EduframeHook)
     placed: list[int] = []
     failures_left = [2]  # the read after the order, and the look again after that failure
-    real_order, real_find = hook.create_order, hook.find_enrollment
+    real_order, real_find = hook.create_order, hook.list_enrollments
 
     def create_order(*args: Any, **kwargs: Any) -> Any:
         placed.append(1)
         return real_order(*args, **kwargs)
 
-    def find_enrollment(*args: Any, **kwargs: Any) -> Any:
+    def list_enrollments(*args: Any, **kwargs: Any) -> Any:
         if placed and failures_left[0]:
             failures_left[0] -= 1
             raise LmsServerError("HTTP 503 after retries", status=503, platform="Eduframe")
         return real_find(*args, **kwargs)
 
     monkeypatch.setattr(hook, "create_order", create_order)
-    monkeypatch.setattr(hook, "find_enrollment", find_enrollment)
+    monkeypatch.setattr(hook, "list_enrollments", list_enrollments)
     summary = op.execute(ctx())
 
     (item,) = summary["items"]

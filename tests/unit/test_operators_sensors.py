@@ -46,7 +46,8 @@ def test_subscribe_operator_returns_a_json_summary_and_pushes_enrollment_ids(edu
     def order(request: httpx.Request) -> httpx.Response:
         sid = json.loads(request.content)["student_ids"][0]
         created.append(sid)
-        existing[sid] = enrollment(eid=100 + sid, student=sid)
+        # As on Eduframe, the enrollment an order makes names that order.
+        existing[sid] = {**enrollment(eid=100 + sid, student=sid), "order_id": len(created)}
         return httpx.Response(201, json={"id": len(created)})
 
     respx.get(f"{U}/enrollments").mock(side_effect=list_enrollments)
