@@ -87,7 +87,10 @@ class LineageRun:
             for e in self.events
             if e.get("eventType") == "COMPLETE" and e.get("job", {}).get("name") == f"{DAG_ID}.{task_id}"
         ]
-        assert len(found) == 1, [(e.get("eventType"), e.get("job", {}).get("name")) for e in self.events]
+        seen = [(e.get("eventType"), e.get("job", {}).get("name")) for e in self.events]
+        # When events are missing, the listener's own lines in the run's output say why.
+        said = [line for line in self.result.output.splitlines() if "penLineage" in line][-20:]
+        assert len(found) == 1, f"{seen}\n" + "\n".join(said)
         return found[0]
 
 
@@ -109,6 +112,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LineageRun]:
                         {"type": "file", "log_file_path": str(events_file), "append": True}
                     ),
                     "AIRFLOW__OPENLINEAGE__NAMESPACE": "lms-tests",
+                    # The listener emits each task's events beside the task and gives up after
+                    # execution_timeout (10 s by default): on a loaded 2-core CI machine that was too short,
+                    # and the task events were lost. A thread (not a fork) with a long bound keeps them.
+                    "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
+                    "AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT": "180",
                 }
             )
             result = airflow.dags_test(DAG_ID)

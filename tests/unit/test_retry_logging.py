@@ -8,6 +8,7 @@ Airflow's task state store; the tests use Airflow's real accessor over a stand-i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import threading
@@ -159,11 +160,13 @@ def api_server(monkeypatch: pytest.MonkeyPatch) -> FakeApiServer:
 
 
 def poke_context(try_number: int = 1, *, with_store: bool = True) -> dict[str, Any]:
-    from airflow.sdk._shared.state import TaskScope
-    from airflow.sdk.execution_time.context import TaskStateStoreAccessor
-
     context: dict[str, Any] = {"ti": FakeTI(try_number)}
     if with_store:
+        if importlib.util.find_spec("airflow.sdk._shared.state") is None:
+            pytest.skip("this Airflow (3.2) has no task state store; the test without one covers it")
+        from airflow.sdk._shared.state import TaskScope
+        from airflow.sdk.execution_time.context import TaskStateStoreAccessor
+
         scope = TaskScope(dag_id="d", run_id="r", task_id="w", map_index=-1)
         context["task_state_store"] = TaskStateStoreAccessor(uuid.uuid4(), scope)
     return context
