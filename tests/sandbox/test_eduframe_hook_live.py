@@ -148,7 +148,8 @@ class _TI:
 
 
 def test_bulk_enrollment_under_30_percent_faults_enrolls_everyone_exactly_once(hook, sandbox, monkeypatch):
-    specs = [LearnerSpec(email=f"f{i}@sandbox.example", first_name="F", last_name=str(i)) for i in range(500)]
+    # 200 learners: enough for every fault kind to hit dozens of times (the fault tier storms every operator).
+    specs = [LearnerSpec(email=f"f{i}@sandbox.example", first_name="F", last_name=str(i)) for i in range(200)]
     made = BulkRunner(concurrency=16).run("setup", specs, hook.ensure_learner, key=lambda s: s.email)
     learners = [i.result["learner_id"] for i in made.items]
     control(sandbox, "PUT", "/faults", json={"fault_rate": 0.3, "kinds": ["429", "503", "drop"], "seed": 7})
@@ -162,11 +163,11 @@ def test_bulk_enrollment_under_30_percent_faults_enrolls_everyone_exactly_once(h
     control(sandbox, "DELETE", "/faults")
     per_learner = Counter(e["student_id"] for e in state(sandbox)["enrollments"] if e["planned_course_id"] == 1)
     assert summary["failed"] == 0, [i for i in summary["items"] if i["error"]][:3]
-    assert summary["done"] == 500
+    assert summary["done"] == len(learners) == 200
     assert all(per_learner[int(lid)] == 1 for lid in learners)
     assert sum(per_learner.values()) == len(learners)
     # The faults really happened, and the summary says what was retried.
-    assert injected["429"] > 50 and injected["503"] > 50 and injected["drop"] > 50
+    assert injected["429"] > 20 and injected["503"] > 20 and injected["drop"] > 20
     assert summary["retries"]["429"] > 0 and summary["retries"]["503"] > 0
     assert summary["retries"].get("transport", 0) + summary["retries"].get("verify-after-failure", 0) > 0
     # A re-run after the storm finds everyone enrolled and orders nothing.
