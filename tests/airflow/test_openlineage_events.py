@@ -120,6 +120,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LineageRun]:
                 }
             )
             result = airflow.dags_test(DAG_ID)
+            # The listener writes each task's lines to the task's log, not to the command's output: keep them
+            # with the result, so that a missing event says why.
+            listener = [line for line in airflow.log_text().splitlines() if "penLineage" in line]
+            result.output += "\n" + "\n".join(listener)
             raw = events_file.read_text() if events_file.exists() else ""
             events = [json.loads(line) for line in raw.splitlines() if line.strip()]
             host = urlsplit(sandbox.platform_url("eduframe"))
