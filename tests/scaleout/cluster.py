@@ -8,7 +8,9 @@ hostname (``tests.scaleout.hostname``), as two machines would have.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +55,22 @@ class Cluster:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["dag_run_id"])
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        """A task's return value (the bulk operators' summary), through the public REST API."""
+        answer = self.live.api(
+            "GET",
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
+            params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
+        )
+        answer.raise_for_status()
+        value = answer.json()["value"]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = ast.literal_eval(value)
+        return dict(value)
+
     def finished(self, dag_id: str, run_id: str) -> str | None:
         state = self.live.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
         return state if state in ("success", "failed") else None
@@ -79,13 +97,17 @@ def celery_env(database_url: str, redis_url: str) -> dict[str, str]:
         "AIRFLOW__TRIGGERER__CAPACITY": "100",
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
+        # A task whose worker was killed stops heartbeating; the scheduler fails it (and retries it) after this
+        # many seconds instead of the default 300 (the worker-kill test), still far above a loaded machine's gaps.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
         # A shared 2-core machine under load answers slowly; the default 5 s made a task's first call to the
         # Execution API time out, and its retries then found the task already running.
         "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
     }
 
 
-def _start_worker(live: LiveAirflow, name: str) -> subprocess.Popen[bytes]:
+def start_worker(live: LiveAirflow, name: str) -> subprocess.Popen[bytes]:
     env = live.airflow.environment()
     env.update(
         {
@@ -142,7 +164,7 @@ def celery_cluster(
         cluster = holder.get("c") or Cluster(live, database_url)
         try:
             for name in WORKERS:
-                cluster.workers[name] = _start_worker(live, name)
+                cluster.workers[name] = start_worker(live, name)
             live.wait_for("both Celery workers", lambda: _workers_ready(cluster), 240)
             yield cluster
         finally:

@@ -1,11 +1,12 @@
 """The scale-out tier: Airflow on CeleryExecutor, Postgres and Redis, with two Celery workers, against the sandbox.
 
 One deployment, as a platform engineer would run it on one machine: API server, scheduler, DAG processor,
-triggerer and two Celery workers (own log-server ports, own hostnames). Runs go through the scheduler,
-started through the public REST API:
+triggerer and two Celery workers (own log-server ports, own hostnames), started once for the tier
+(``tests/scaleout/conftest.py``). Runs go through the scheduler, started through the public REST API:
 
-* the flagship DAG: every task succeeds, its completion sensors wait deferred in the triggerer, every
-  learner is enrolled once in Eduframe, and the tasks ran on the Celery workers;
+* the flagship DAG: every task succeeds, its completion sensors wait deferred in the triggerer, the triggerer
+  is restarted while they wait and the new one resumes them (no sensor loses a try), every learner is
+  enrolled once in Eduframe, and the tasks ran on the Celery workers;
 * eight mapped ``LmsSubscribeOperator`` batches of 250 learners (2,000) on Eduframe with 20 ms latency and a
   binding rate limit, all on one token with the shared limit (Redis) on: the sandbox never sees more than its
   limit in any window, a handful of 429s at most, no failed item, every learner enrolled exactly once, and
@@ -14,136 +15,31 @@ started through the public REST API:
 
 from __future__ import annotations
 
-import ast
-import json
 import os
-import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from airflow_provider_lms.sandbox import SandboxServer
-from airflow_provider_lms.sandbox.eduframe.records import EfUser
-from airflow_provider_lms.sandbox.state import SandboxState
-from airflow_provider_lms.testing import sandbox_connection_env
-from tests.scaleout.cluster import WORKERS, Cluster, celery_cluster
-from tests.scaleout.services import postgres_server, redis_server, require_modules
+from tests.scaleout.cluster import WORKERS
+from tests.scaleout.deployment import BATCH_SIZE, BATCHES, COURSE, FLAGSHIP, LIMIT, MAPPED, WINDOW, Deployment
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.airflow]
 
-ROOT = Path(__file__).resolve().parents[2]
-FLAGSHIP = "lms_flagship_enrollment_to_certification"
 SENSOR = "anewspring_wait_for_completion"
-MAPPED = "lms_scaleout_mapped_subscribe"
-BATCHES, BATCH_SIZE = 8, 250
-#: A planned course with no participant cap (seeded, flexible, active).
-COURSE = 3
-#: The binding limit: the sandbox's, and the connection's client-side share of it (all tasks together).
-LIMIT, WINDOW = 250, 5.0
-#: The client's window is this much longer than the platform's: the spread of arrival times it absorbs.
-SLACK = 0.75
 LATENCY_MS = 20
-
-MAPPED_DAG = f'''
-"""{BATCHES} batches of {BATCH_SIZE} Eduframe learners, mapped over the Celery workers (scale-out test)."""
-import json
-from pathlib import Path
-
-import pendulum
-from airflow.sdk import DAG
-
-from airflow_provider_lms.operators import LmsSubscribeOperator
-
-BATCHES = json.loads((Path(__file__).parent / "scaleout_batches.json").read_text())
-
-with DAG(
-    dag_id="{MAPPED}",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-):
-    LmsSubscribeOperator.partial(
-        task_id="subscribe", lms_conn_id="eduframe_default", course_id="{COURSE}", concurrency=8, retries=0
-    ).expand(learner_ids=BATCHES)
-'''
-
-
-@dataclass
-class Deployment:
-    cluster: Cluster
-    sandbox: SandboxServer
-    learners: list[str]
-
-
-def _seed_learners(sandbox: SandboxServer, n: int) -> list[str]:
-    """Eduframe users made straight in the sandbox's state (faster than 2,000 POSTs; nothing is running yet)."""
-    ef = sandbox.state.eduframe
-    now = datetime.now(timezone.utc)
-    ids = []
-    for i in range(n):
-        user_id = ef.next_id("users")
-        ef.users[user_id] = EfUser(
-            id=user_id,
-            first_name="Scale",
-            middle_name=None,
-            last_name=f"Out {i}",
-            email=f"scaleout{i}@sandbox.example",
-            roles=["student"],
-            created_at=now,
-            updated_at=now,
-        )
-        ids.append(str(user_id))
-    return ids
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    require_modules("redis", "psycopg2", "asyncpg", "airflow.providers.celery")
-    dags = tmp_path_factory.mktemp("dags")
-    shutil.copy(ROOT / "example_dags" / f"{FLAGSHIP}.py", dags)
-    shutil.copytree(ROOT / "example_dags" / "data", dags / "data")
-    (dags / f"{MAPPED}.py").write_text(MAPPED_DAG)
-    # The request log must hold every request of the mapped run, to count them per window.
-    with (
-        redis_server() as redis_url,
-        postgres_server() as database_url,
-        SandboxServer(state=SandboxState(request_log_size=200_000)) as sandbox,
-    ):
-        learners = _seed_learners(sandbox, BATCHES * BATCH_SIZE)
-        batches = [learners[i : i + BATCH_SIZE] for i in range(0, len(learners), BATCH_SIZE)]
-        (dags / "scaleout_batches.json").write_text(json.dumps(batches))
-        env = sandbox_connection_env(sandbox.url)
-        eduframe = json.loads(env["AIRFLOW_CONN_EDUFRAME_DEFAULT"])
-        # One token for every task: the limit is shared through Redis, and the client's share is the whole limit.
-        eduframe["extra"].update(
-            {
-                "shared_limit_url": redis_url,
-                "rate_limit_requests": LIMIT,
-                "rate_limit_period": WINDOW,
-                "rate_limit_slack": SLACK,
-            }
-        )
-        env["AIRFLOW_CONN_EDUFRAME_DEFAULT"] = json.dumps(eduframe)
-        with celery_cluster(
-            dags,
-            tmp_path_factory.mktemp("airflow-home"),
-            tmp_path_factory.mktemp("logs"),
-            database_url=database_url,
-            redis_url=redis_url,
-            env=env,
-            dag_ids=[FLAGSHIP, MAPPED],
-        ) as cluster:
-            yield Deployment(cluster, sandbox, learners)
 
 
 # -- the flagship -------------------------------------------------------------------------------------------
+
+
+#: The triggerer (its job id) that holds each of a run's waits.
+_CLAIMS = (
+    "SELECT t.triggerer_id FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id "
+    "WHERE ti.dag_id = %s AND ti.run_id = %s AND ti.task_id = %s"
+)
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +56,16 @@ def flagship(deployment: Deployment) -> dict[str, Any]:
         return None
 
     deferred = cluster.live.wait_for("the flagship's sensors to defer", all_deferred, 420, interval=2)
-    claimed = cluster.query(
-        "SELECT t.triggerer_id FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id "
-        "WHERE ti.dag_id = %s AND ti.run_id = %s AND ti.task_id = %s",
-        FLAGSHIP,
-        run_id,
-        SENSOR,
-    )
+    claimed = cluster.query(_CLAIMS, FLAGSHIP, run_id, SENSOR)
+    # The triggerer restarts while the sensors wait (a deploy, a crashed pod): the new triggerer must claim
+    # the same triggers and the waits go on, no sensor failed or re-run.
+    cluster.live.restart("triggerer")
+
+    def reclaimed() -> list[tuple[Any, ...]] | None:
+        rows = cluster.query(_CLAIMS, FLAGSHIP, run_id, SENSOR)
+        return rows if rows and all(r[0] is not None and r[0] != claimed[0][0] for r in rows) else None
+
+    after_restart = cluster.live.wait_for("the new triggerer to claim the waits", reclaimed, 180, interval=2)
     httpx.put(
         f"{sandbox.control_url}/anewspring/auto_progress", json={"complete_after_seconds": 0}, timeout=30
     ).raise_for_status()
@@ -175,6 +74,7 @@ def flagship(deployment: Deployment) -> dict[str, Any]:
         "final": final,
         "deferred": deferred,
         "claimed": claimed,
+        "after_restart": after_restart,
         "tis": cluster.task_instances(FLAGSHIP, run_id),
         "eduframe": httpx.get(f"{sandbox.control_url}/eduframe/state", timeout=30).json(),
     }
@@ -188,28 +88,17 @@ def test_the_flagship_runs_on_the_celery_workers_with_its_waits_in_the_triggerer
     # The completion sensors waited deferred, each a trigger claimed by the running triggerer.
     assert len(flagship["deferred"]) == 4 and len(flagship["claimed"]) == 4
     assert all(row[0] is not None for row in flagship["claimed"]), flagship["claimed"]
+    # After the triggerer's restart, the new one holds all four waits, and every sensor still succeeded once
+    # (try 1: the restart cost no task a try).
+    assert len(flagship["after_restart"]) == 4
+    sensors = [t for t in flagship["tis"] if t["task_id"] == SENSOR]
+    assert {(t["state"], t["try_number"]) for t in sensors} == {("success", 1)}, sensors
     # Four learners, each enrolled once in the flagship's planned course.
     per_learner = Counter(e["student_id"] for e in flagship["eduframe"]["enrollments"] if e["planned_course_id"] == 1)
     assert len(per_learner) == 4 and set(per_learner.values()) == {1}, per_learner
 
 
 # -- the mapped run under a binding, shared limit ---------------------------------------------------------------
-
-
-def _xcom(cluster: Cluster, run_id: str, map_index: int) -> dict[str, Any]:
-    answer = cluster.live.api(
-        "GET",
-        f"/dags/{MAPPED}/dagRuns/{run_id}/taskInstances/subscribe/xcomEntries/return_value",
-        params={"map_index": map_index, "deserialize": "true", "stringify": "false"},
-    )
-    answer.raise_for_status()
-    value = answer.json()["value"]
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = ast.literal_eval(value)
-    return dict(value)
 
 
 def _busiest_window(stamps: list[float], width: float) -> int:
@@ -254,7 +143,7 @@ def mapped(deployment: Deployment, flagship: dict[str, Any]) -> dict[str, Any]:
     stamps = sorted(t for t, served in judged if served)
     seen = sorted(t for t, _ in judged)
     tis = cluster.task_instances(MAPPED, run_id)
-    summaries = [_xcom(cluster, run_id, t["map_index"]) for t in tis if t["state"] == "success"]
+    summaries = [cluster.xcom(MAPPED, run_id, "subscribe", t["map_index"]) for t in tis if t["state"] == "success"]
     ef = sandbox.state.eduframe
     per_learner = Counter(str(e.student_id) for e in ef.enrollments.values() if e.planned_course_id == COURSE)
     first = stamps[0] if stamps else 0.0
