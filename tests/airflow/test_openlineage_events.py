@@ -9,9 +9,11 @@ platform datasets (see :mod:`airflow_provider_lms.lineage`), and the API key app
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +96,10 @@ class LineageRun:
         return found[0]
 
 
+def _holds_egg_info(path: str) -> bool:
+    return (Path(path) / "airflow_provider_lms.egg-info").exists()
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LineageRun]:
     dags = tmp_path_factory.mktemp("dags")
@@ -105,6 +111,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LineageRun]:
         state.eduframe.api_keys = {DISTINCT_KEY}
         with AirflowRunner(dags, home=tmp_path_factory.mktemp("airflow-home")) as airflow:
             airflow.env.update(sandbox_connection_env(sandbox.url, overrides={"eduframe": {"password": DISTINCT_KEY}}))
+            # `dev.py test` puts the source tree on PYTHONPATH, and with it the `airflow_provider_lms.egg-info`
+            # that an editable install leaves there: Airflow then finds the provider's distribution twice, and
+            # the listener wrote the DAG's event but no task's. The installed package is what a user has.
+            airflow.env["PYTHONPATH"] = os.pathsep.join(
+                p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and not _holds_egg_info(p)
+            )
             airflow.env.update(
                 {
                     # The provider's file transport: with append, one JSON event per line in one file.
