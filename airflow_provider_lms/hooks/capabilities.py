@@ -3,12 +3,14 @@
 Platform hooks register themselves here (:func:`register_platform`) when their module is imported, so
 that :meth:`LmsHook.require <airflow_provider_lms.hooks.base.LmsHook.require>` can name the platforms
 that can do what another cannot, without the base hook importing the platform hooks (which import it).
-The ``airflow_provider_lms.hooks`` package imports every platform module, so the table is complete
-whichever hook is imported first.
+Asking the table (:func:`platforms_with`, :func:`registered_hooks`) imports every platform module first,
+so it is complete whichever hook was imported first; merely importing one hook does not import the others
+(a DAG file that names one operator must not pay for five platforms' models, GraphQL and SOAP at parse time).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -32,8 +34,22 @@ CAPABILITIES: dict[str, str] = {
 
 H = TypeVar("H", bound="type[LmsHook]")
 
-# conn_type -> hook class, in registration order (the order error messages list the platforms in).
+#: Every platform's connection type, which is also its module under ``airflow_provider_lms.hooks``. Not
+#: sorted: this is the order in which error messages and the README's table name the platforms.
+PLATFORM_MODULES = ("eduframe", "anewspring", "pluvo", "pynter", "lara")
+
+# conn_type -> hook class, as registered (in whatever order a DAG imported them).
 _PLATFORMS: dict[str, type[LmsHook]] = {}
+
+
+def _all_platforms() -> list[type[LmsHook]]:
+    """Every platform hook, in :data:`PLATFORM_MODULES` order, importing the modules not imported yet."""
+    for name in PLATFORM_MODULES:
+        if name not in _PLATFORMS:
+            importlib.import_module(f"airflow_provider_lms.hooks.{name}")
+    return [_PLATFORMS[name] for name in PLATFORM_MODULES] + [
+        cls for name, cls in _PLATFORMS.items() if name not in PLATFORM_MODULES
+    ]
 
 
 def register_platform(cls: H) -> H:
@@ -44,9 +60,9 @@ def register_platform(cls: H) -> H:
 
 def platforms_with(capability: str) -> list[str]:
     """Display names of the platforms that support ``capability``."""
-    return [cls.platform for cls in _PLATFORMS.values() if cls.supports(capability)]
+    return [cls.platform for cls in _all_platforms() if cls.supports(capability)]
 
 
 def registered_hooks() -> dict[str, type[LmsHook]]:
     """Every registered platform hook by connection type, in registration order."""
-    return dict(_PLATFORMS)
+    return {cls.conn_type: cls for cls in _all_platforms()}

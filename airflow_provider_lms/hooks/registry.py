@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-# The package imports every platform's hook module, each of which registers itself: a new platform is one
-# line there, none here.
-import airflow_provider_lms.hooks  # noqa: F401
 from airflow_provider_lms.hooks.base import LmsHook
 from airflow_provider_lms.hooks.capabilities import CAPABILITIES, platforms_with, registered_hooks
 from airflow_provider_lms.http.errors import LmsInputError
@@ -21,6 +18,9 @@ __all__ = [
     "platforms_with",
 ]
 
+# Every platform's hook module registers itself when imported, and asking the table imports them all
+# (hooks/capabilities.py): a new platform is one line there, none here. The operators and sensors import this
+# module when they run, not when a DAG file imports them.
 HOOKS: dict[str, type[LmsHook]] = registered_hooks()
 
 #: Capability -> the generic operator (or sensor) that uses it, as ``module:Class``. Strings, not classes:

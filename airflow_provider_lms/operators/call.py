@@ -28,18 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_lms.hooks.base import LmsHook
-from airflow_provider_lms.hooks.eduframe import EduframeHook
-from airflow_provider_lms.hooks.lara import LaraHook
-from airflow_provider_lms.hooks.pluvo_graphql import PluvoGraphQLHook
-from airflow_provider_lms.hooks.pynter import PynterHook
-from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
 from airflow_provider_lms.models.inputs import check_text, shown
 from airflow_provider_lms.outcomes import task_file_path, write_outcomes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_lms.hooks.base import LmsHook
+    from airflow_provider_lms.hooks.eduframe import EduframeHook
 
 __all__ = ["DEFAULT_MAX_XCOM_BYTES", "DEFAULT_MAX_XCOM_ITEMS", "LmsCallOperator", "read_call_result"]
 
@@ -195,6 +192,14 @@ class LmsCallOperator(BaseOperator):
     # -- running --------------------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
         self._check_settings()
+        # The hooks are imported when the task runs, not when a DAG file imports this operator: the registry
+        # imports every platform's hook (GraphQL and SOAP included), which parsing need not pay for.
+        from airflow_provider_lms.hooks.eduframe import EduframeHook
+        from airflow_provider_lms.hooks.lara import LaraHook
+        from airflow_provider_lms.hooks.pluvo_graphql import PluvoGraphQLHook
+        from airflow_provider_lms.hooks.pynter import PynterHook
+        from airflow_provider_lms.hooks.registry import get_lms_hook
+
         hook = get_lms_hook(self.lms_conn_id)
         if not isinstance(hook, EduframeHook | PynterHook | LaraHook | PluvoGraphQLHook):
             raise LmsCapabilityError(
@@ -231,6 +236,10 @@ class LmsCallOperator(BaseOperator):
         return _json_safe(answer)
 
     def _other(self, hook: LmsHook) -> Any:
+        from airflow_provider_lms.hooks.lara import LaraHook
+        from airflow_provider_lms.hooks.pluvo_graphql import PluvoGraphQLHook
+        from airflow_provider_lms.hooks.pynter import PynterHook
+
         if isinstance(hook, PynterHook):
             method = check_text("operation", self.operation, max_length=200)
             params = dict(self.parameters or {})
