@@ -20,7 +20,6 @@ import json
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 import httpcore
@@ -32,7 +31,6 @@ from airflow_provider_lms.http.errors import LmsResponseTooLargeError, LmsTransp
 from airflow_provider_lms.operators import LmsSubscribeOperator
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
-from airflow_provider_lms.sandbox.eduframe.records import EfUser
 from airflow_provider_lms.sensors.enrollment import EnrollmentCompletedSensor
 from airflow_provider_lms.triggers import outage
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
@@ -53,23 +51,7 @@ def _closed_port() -> int:
 
 def _learners(sandbox: SandboxServer, n: int) -> list[str]:
     """``n`` learners put straight into the sandbox's state (test setup; no requests)."""
-    ef = sandbox.state.eduframe
-    now = datetime.now(timezone.utc)
-    ids = []
-    for i in range(n):
-        user_id = ef.next_id("users")
-        ef.users[user_id] = EfUser(
-            id=user_id,
-            first_name="Out",
-            middle_name=None,
-            last_name=str(i),
-            email=f"outage{i}@sandbox.example",
-            roles=["student"],
-            created_at=now,
-            updated_at=now,
-        )
-        ids.append(str(user_id))
-    return ids
+    return [str(i) for i in sandbox.state.eduframe.add_students(n, first_name="Out")]
 
 
 def _enrollments_per_learner(sandbox: SandboxServer, learners: list[str]) -> dict[str, int]:

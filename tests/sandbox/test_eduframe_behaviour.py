@@ -169,6 +169,22 @@ def test_user_email_is_unique_case_insensitively_and_filterable(eduframe: httpx.
     assert eduframe.get("/users", params={"email": "nobody@sandbox.example"}).json() == []
 
 
+def test_learners_added_in_bulk_to_the_state_are_users_the_api_finds_and_can_enroll(
+    sandbox: SandboxServer, eduframe: httpx.Client
+) -> None:
+    # add_students is the setup path for large runs (the outage, shared-poll and scale-out tests): what it
+    # stores must look to a client like users made through the API.
+    ids = sandbox.state.eduframe.add_students(3, first_name="Bulk")
+    assert len(set(ids)) == 3 and min(ids) > max(EduframeSeed.LEARNER_IDS)
+    for user_id in ids:
+        found = eduframe.get("/users", params={"email": f"learner{user_id}@sandbox.example"}).json()
+        assert [(u["id"], u["first_name"]) for u in found] == [(user_id, "Bulk")]
+    order = _order(eduframe, EduframeSeed.FIRST_AID_FLEXIBLE_VARIANT_ID, *ids)
+    assert order["id"]
+    enrolled = eduframe.get("/enrollments", params={"student_id": ids[0]}).json()
+    assert [e["student_id"] for e in enrolled] == [ids[0]]
+
+
 def test_missing_required_user_fields_are_422_by_field(eduframe: httpx.Client) -> None:
     response = eduframe.post("/users", json={"email": "only@sandbox.example"})
     assert response.status_code == 422

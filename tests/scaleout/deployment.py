@@ -14,13 +14,11 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from airflow_provider_lms.sandbox import SandboxServer
-from airflow_provider_lms.sandbox.eduframe.records import EfUser
 from airflow_provider_lms.sandbox.state import SandboxState
 from airflow_provider_lms.testing import sandbox_connection_env
 from tests.scaleout.cluster import Cluster, celery_cluster
@@ -129,23 +127,7 @@ class Deployment:
 
 def _seed_learners(sandbox: SandboxServer, n: int) -> list[str]:
     """Eduframe users made straight in the sandbox's state (faster than 2,000 POSTs; nothing is running yet)."""
-    ef = sandbox.state.eduframe
-    now = datetime.now(timezone.utc)
-    ids = []
-    for i in range(n):
-        user_id = ef.next_id("users")
-        ef.users[user_id] = EfUser(
-            id=user_id,
-            first_name="Scale",
-            middle_name=None,
-            last_name=f"Out {i}",
-            email=f"scaleout{i}@sandbox.example",
-            roles=["student"],
-            created_at=now,
-            updated_at=now,
-        )
-        ids.append(str(user_id))
-    return ids
+    return [str(i) for i in sandbox.state.eduframe.add_students(n, first_name="Scale")]
 
 
 def _connections(sandbox_url: str, redis_url: str, home: Path) -> dict[str, str]:

@@ -22,7 +22,6 @@ from airflow_provider_lms.hooks.anewspring import ANewSpringHook
 from airflow_provider_lms.hooks.registry import aget_lms_hook
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.app import PLATFORMS
-from airflow_provider_lms.sandbox.eduframe.records import EfUser
 from airflow_provider_lms.sandbox.pluvo.seed import PluvoSeed
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
 from airflow_provider_lms.triggers.shared_poll import shared_polls
@@ -64,18 +63,7 @@ def _eduframe_courses(sandbox: SandboxServer, sizes: list[int]) -> list[tuple[in
         pc_id = ef.next_id("planned_courses")
         pc = ef.planned_courses[pc_id] = dataclasses.replace(model, id=pc_id)
         enrollments = []
-        for i in range(size):
-            user_id = ef.next_id("users")
-            ef.users[user_id] = EfUser(
-                id=user_id,
-                first_name="Wait",
-                middle_name=None,
-                last_name=str(i),
-                email=f"wait{pc_id}-{i}@sandbox.example",
-                roles=["student"],
-                created_at=now,
-                updated_at=now,
-            )
+        for user_id in ef.add_students(size, first_name="Wait"):
             enrollments.append(ef.add_enrollment(user_id, pc, None, pc.start_date, pc.end_date, now).id)
         courses.append((pc_id, enrollments))
     return courses

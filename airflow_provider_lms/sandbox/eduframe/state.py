@@ -129,6 +129,29 @@ class EduframeState:
         self._last_ids[table] = self._last_ids.get(table, 0) + 1
         return self._last_ids[table]
 
+    def add_students(self, count: int, *, first_name: str = "Learner") -> list[int]:
+        """Store ``count`` learners at once, without a request, and return their ids (setup for large runs).
+
+        Each has the student role, the last name ``<n>`` (its place in this call) and the address
+        ``learner<id>@sandbox.example``, unique in the state.
+        """
+        now = self.clock()
+        ids = []
+        for n in range(count):
+            user_id = self.next_id("users")
+            self.users[user_id] = EfUser(
+                id=user_id,
+                first_name=first_name,
+                middle_name=None,
+                last_name=str(n),
+                email=f"learner{user_id}@sandbox.example",
+                roles=["student"],
+                created_at=now,
+                updated_at=now,
+            )
+            ids.append(user_id)
+        return ids
+
     # -- lookups (a 404 for an unknown id) ----------------------------------------------------------
 
     def user(self, user_id: int) -> EfUser:
