@@ -43,36 +43,11 @@ EDUFRAME_WEBHOOK_TOKEN = "edu-whtok-scaleout-b47d09e5"
 #: The report the Pluvo example DAG appends to (a file both workers reach: they share this machine).
 REPORT_FILE = "achievements.jsonl"
 
-MAPPED_DAG = f'''
-"""{BATCHES} batches of {BATCH_SIZE} Eduframe learners, mapped over the Celery workers (scale-out test)."""
-import json
-from pathlib import Path
 
-import pendulum
-from airflow.sdk import DAG
-
-from airflow_provider_lms.operators import LmsSubscribeOperator
-
-BATCHES = json.loads((Path(__file__).parent / "scaleout_batches.json").read_text())
-
-with DAG(
-    dag_id="{MAPPED}",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-):
-    LmsSubscribeOperator.partial(
-        task_id="subscribe", lms_conn_id="eduframe_default", course_id="{COURSE}", concurrency=8, retries=0
-    ).expand(learner_ids=BATCHES)
-'''
-
-
-#: The worker-kill run: one batch, retried once after its worker dies (``test_worker_kill.py``).
-KILL_DAG_ID = "lms_scaleout_worker_kill"
-KILL_SIZE = 300
-
-KILL_DAG = f'''
-"""One batch of {KILL_SIZE} Eduframe learners whose worker is killed mid-batch (scale-out test)."""
+def _subscribe_dag(dag_id: str, doc: str, data_file: str, task: str) -> str:
+    """A DAG file of one subscribe task (``task``, which names the learners ``DATA``) read from ``data_file``."""
+    return f'''
+"""{doc}"""
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -82,24 +57,32 @@ from airflow.sdk import DAG
 
 from airflow_provider_lms.operators import LmsSubscribeOperator
 
-LEARNERS = json.loads((Path(__file__).parent / "scaleout_kill_learners.json").read_text())
+DATA = json.loads((Path(__file__).parent / "{data_file}").read_text())
 
-with DAG(
-    dag_id="{KILL_DAG_ID}",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-):
-    LmsSubscribeOperator(
-        task_id="subscribe",
-        lms_conn_id="eduframe_default",
-        course_id="{COURSE}",
-        learner_ids=LEARNERS,
-        concurrency=4,
-        retries=1,
-        retry_delay=timedelta(seconds=1),
-    )
+with DAG(dag_id="{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False):
+    {task}
 '''
+
+
+MAPPED_DAG = _subscribe_dag(
+    MAPPED,
+    f"{BATCHES} batches of {BATCH_SIZE} Eduframe learners, mapped over the Celery workers (scale-out test).",
+    "scaleout_batches.json",
+    'LmsSubscribeOperator.partial(task_id="subscribe", lms_conn_id="eduframe_default", '
+    f'course_id="{COURSE}", concurrency=8, retries=0).expand(learner_ids=DATA)',
+)
+
+#: The worker-kill run: one batch, retried once after its worker dies (``test_worker_kill.py``).
+KILL_DAG_ID = "lms_scaleout_worker_kill"
+KILL_SIZE = 300
+
+KILL_DAG = _subscribe_dag(
+    KILL_DAG_ID,
+    f"One batch of {KILL_SIZE} Eduframe learners whose worker is killed mid-batch (scale-out test).",
+    "scaleout_kill_learners.json",
+    'LmsSubscribeOperator(task_id="subscribe", lms_conn_id="eduframe_default", '
+    f'course_id="{COURSE}", learner_ids=DATA, concurrency=4, retries=1, retry_delay=timedelta(seconds=1))',
+)
 
 
 @dataclass
