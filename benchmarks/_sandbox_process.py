@@ -9,16 +9,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from airflow_provider_lms.hooks.eduframe import EduframeHook
 from airflow_provider_lms.sandbox.eduframe import EDUFRAME_SANDBOX_API_KEY
 
+if TYPE_CHECKING:
+    from typing import Self  # Python 3.11; the project supports 3.10
+
 
 class SandboxProcess:
     """``python -m airflow_provider_lms.sandbox --port 0`` in the background, stopped on exit."""
+
+    #: Seconds the sandbox gets to write its port file.
+    start_timeout = 30.0
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
@@ -28,23 +34,16 @@ class SandboxProcess:
     def control_url(self) -> str:
         return f"{self.url}/_sandbox"
 
-    def __enter__(self) -> SandboxProcess:
+    def command(self, port_file: Path) -> list[str]:
+        """The sandbox's command line; it writes its port to ``port_file`` once it serves (subclasses change it)."""
+        module = ["-m", "airflow_provider_lms.sandbox", "--port", "0", "--port-file", str(port_file)]
+        return [sys.executable, *module, "--log-level", "warning"]
+
+    def __enter__(self) -> Self:
+        """Start :meth:`command` and wait until it has written its port."""
         port_file = Path(tempfile.mkdtemp()) / "port"
-        self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "airflow_provider_lms.sandbox",
-                "--port",
-                "0",
-                "--port-file",
-                str(port_file),
-                "--log-level",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
+        self._proc = subprocess.Popen(self.command(port_file), stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + self.start_timeout
         while not (port_file.exists() and port_file.read_text().strip()):
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 raise RuntimeError("the sandbox did not start")

@@ -86,17 +86,10 @@ def serve_sandbox(port_file: str) -> None:
 class _CoursesSandbox(SandboxProcess):
     """:class:`SandboxProcess` running :func:`serve_sandbox` (this script with ``--serve-sandbox``)."""
 
-    def __enter__(self) -> _CoursesSandbox:
-        port_file = Path(tempfile.mkdtemp()) / "port"
-        command = [sys.executable, __file__, "--serve-sandbox", str(port_file)]
-        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                raise RuntimeError("the sandbox did not start")
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{port_file.read_text().strip()}"
-        return self
+    start_timeout = 60.0
+
+    def command(self, port_file: Path) -> list[str]:
+        return [sys.executable, __file__, "--serve-sandbox", str(port_file)]
 
 
 #: The child's CPU, wall clock and memory when the parent said go.
