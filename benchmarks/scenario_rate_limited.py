@@ -22,39 +22,22 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import bar_plot, save, table
-from _sandbox_process import SandboxProcess, eduframe_hook
+from _sandbox_process import SandboxProcess, add_limit_arguments, eduframe_hook, limit_sandbox, look_ups
 
-from airflow_provider_lms.hooks.base import EnrollmentRef
-from airflow_provider_lms.http import BulkRunner, ItemResult
-from airflow_provider_lms.sandbox.eduframe import EduframeSeed
+from airflow_provider_lms.http import BulkRunner
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=250)
-    parser.add_argument("--max-requests", type=int, default=50)
-    parser.add_argument("--per-seconds", type=float, default=5.0)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--min-pace", type=float, default=0.85)
+    add_limit_arguments(parser)
     args = parser.parse_args(argv)
 
     with SandboxProcess() as sandbox:
         control = sandbox.control_url
         hook = eduframe_hook(sandbox.url, rate_limit_requests=args.max_requests, rate_limit_period=args.per_seconds)
         hook.get_conn()  # reading the connection is not part of the pace
-        httpx.put(
-            f"{control}/eduframe/rate_limit", json={"max_requests": args.max_requests, "per_seconds": args.per_seconds}
-        ).raise_for_status()
-        httpx.put(f"{control}/faults", json={"latency_ms": args.latency_ms}).raise_for_status()
-        httpx.delete(f"{control}/requests").raise_for_status()
-        learners = EduframeSeed.LEARNER_IDS
-        items = [(learners[i % len(learners)], 1 + i % 3) for i in range(args.requests)]
-
-        def look(item: tuple[int, int]) -> ItemResult[str]:
-            state = hook.get_enrollment_state(EnrollmentRef(learner_id=str(item[0]), course_id=str(item[1])))
-            return ItemResult(result=state.state.value)
-
+        limit_sandbox(control, args)
+        items, look = look_ups(hook, 0, args.requests)
         started = time.perf_counter()
         summary = BulkRunner(concurrency=args.concurrency, progress_interval=3600).run(
             "look", items, look, key=lambda i: f"{i[0]}/{i[1]}"
