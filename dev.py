@@ -4,7 +4,8 @@
     python dev.py demo     # the example DAG end-to-end in a real Airflow against the sandbox
     python dev.py test     # ruff, mypy, the whole suite on the newest Airflow 3.x, its Airflow-dependent part on 3.2.0
                            #   (--airflow newest|oldest to run one; pytest arguments may follow)
-    python dev.py bench    # the benchmarks under benchmarks/ (installs the `bench` extra on first use)
+    python dev.py bench    # the benchmarks under benchmarks/ (installs the `bench` and `scaleout` extras and
+                           #   Debian's redis-server and postgresql on first use)
     python dev.py soak     # the long fault-injection runs the test command skips
     python dev.py sandbox  # serve the sandbox in the foreground on http://127.0.0.1:8765
 
@@ -13,8 +14,9 @@ The first run creates ``.venv/`` (newest Airflow) and installs the project with 
 Chromium for the browser test when it is missing (as root, or with sudo). For the scale-out tier
 (tests/scaleout: CeleryExecutor, Postgres, Redis, two workers) it installs Debian's ``postgresql`` and
 ``redis-server`` the same way, and the ``scaleout`` extra into the newest Airflow's venv only; set
-LMS_SKIP_SCALEOUT_TESTS=1 to skip that tier. Later runs reuse them and reinstall only when pyproject.toml
-changed.
+LMS_SKIP_SCALEOUT_TESTS=1 to skip that tier. ``bench`` installs the ``scaleout`` extra and (unless
+LMS_SKIP_SCALEOUT_TESTS=1) the same Debian packages too: the shared-limit benchmark starts a throwaway
+redis-server and uses redis-py. Later runs reuse them and reinstall only when pyproject.toml changed.
 """
 
 from __future__ import annotations
@@ -197,7 +199,10 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, extra = argv[0], argv[1:]
-    ensure_venv("test,lint,bench" if command == "bench" else "test,lint")
+    # bench: benchmarks/scenario_shared_limit.py needs redis-server and the scaleout extra's redis-py.
+    ensure_venv("test,lint,bench,scaleout" if command == "bench" else "test,lint")
+    if command == "bench":
+        ensure_scaleout_services()
     if command == "demo":
         return run(str(ROOT / "scripts" / "demo.py"), *extra)
     if command == "test":
