@@ -2,14 +2,16 @@
 """Developer entry point; needs nothing but Python 3.10+.
 
     python dev.py demo     # the example DAG end-to-end in a real Airflow against the sandbox
-    python dev.py test     # ruff, mypy, the whole suite on the newest Airflow 3.x, its Airflow-dependent part on 3.2.0
-                           #   (--airflow newest|oldest to run one; pytest arguments may follow)
+    python dev.py test     # ruff, mypy, the whole suite on the newest Airflow we test (3.3.2), its
+                           #   Airflow-dependent part on 3.2.0 (--airflow newest|oldest to run one; pytest
+                           #   arguments may follow)
     python dev.py bench    # the benchmarks under benchmarks/ (installs the `bench` and `scaleout` extras and
                            #   Debian's redis-server and postgresql on first use)
     python dev.py soak     # the long fault-injection runs the test command skips
     python dev.py sandbox  # serve the sandbox in the foreground on http://127.0.0.1:8765
 
-The first run creates ``.venv/`` (newest Airflow) and installs the project with its test extras into it;
+The first run creates ``.venv/`` (the newest Airflow we test) and installs the project with its test extras into
+it, pinned by ``constraints/airflow-<version>.txt`` as CI runs it;
 ``test`` also creates ``.venv-airflow-3.2.0/`` for the oldest Airflow we support, and installs Debian's
 Chromium for the browser test when it is missing (as root, or with sudo). For the scale-out tier
 (tests/scaleout: CeleryExecutor, Postgres, Redis, two workers) it installs Debian's ``postgresql`` and
@@ -32,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 #: The oldest Airflow we support (pyproject.toml: apache-airflow>=3.2.0); `test` runs the suite on it too.
 OLDEST_AIRFLOW = "3.2.0"
+#: The newest Airflow we test: `.venv/` installs it with constraints/airflow-<this>.txt, our tested set of
+#: versions (a new celery, say, cannot break CI unseen). Moving on is a new constraints file and this line.
+NEWEST_AIRFLOW = "3.3.2"
 CHROMIUM = "/usr/bin/chromium"
 #: What runs on the oldest Airflow: the tests whose outcome can change with Airflow's version. The unit tests
 #: (hooks, operators, sensors and triggers on Airflow's SDK classes, the Test-button compat, the webhook store),
@@ -60,15 +65,15 @@ def _say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
-def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str | None = None) -> Path:
+def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str = NEWEST_AIRFLOW) -> Path:
     """Create ``venv_dir`` and install the project (editable, with ``extras``) when needed; its Python.
 
-    :param airflow: an exact Airflow version to install instead of the newest one pyproject.toml allows.
+    :param airflow: the exact Airflow version to install, with ``constraints/airflow-<airflow>.txt``.
     """
     if sys.version_info < (3, 10):  # noqa: UP036 - this file runs under whatever python3 the machine has
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
     python, stamp = _python(venv_dir), venv_dir / ".installed-from"
-    inputs = [ROOT / "pyproject.toml"] + ([ROOT / "constraints" / f"airflow-{airflow}.txt"] if airflow else [])
+    inputs = [ROOT / "pyproject.toml", ROOT / "constraints" / f"airflow-{airflow}.txt"]
     wanted = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
     installed_hash, _, installed_extras = stamp.read_text().partition("\n") if stamp.exists() else ("", "", "")
     have = set(installed_extras.split(","))
@@ -79,12 +84,11 @@ def ensure_venv(extras: str = "test", venv_dir: Path = VENV, airflow: str | None
     if not python.exists():
         _say(f"creating {venv_dir}")
         venv.EnvBuilder(with_pip=True).create(venv_dir)
-    which = f"Airflow {airflow}" if airflow else "the newest Airflow 3.x"
-    _say(f"installing airflow-provider-lms with its {extras} dependencies and {which} (first run: a few minutes)")
+    _say(f"installing airflow-provider-lms with its {extras} extras and Airflow {airflow} (first run: a few minutes)")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
     # An exact Airflow comes with the pins it needs (constraints/airflow-<version>.txt), in Airflow's own
     # manner of installing a release with its constraints.
-    pins = ["-c", str(ROOT / "constraints" / f"airflow-{airflow}.txt"), f"apache-airflow=={airflow}"] if airflow else []
+    pins = ["-c", str(ROOT / "constraints" / f"airflow-{airflow}.txt"), f"apache-airflow=={airflow}"]
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]", *pins], check=True)
     stamp.write_text(f"{wanted}\n{extras}")
     return python
