@@ -51,6 +51,8 @@ from airflow_provider_lms.sandbox.lara import LaraSeed
 from tests.faults.conftest import FIGURES, STORM_EXTRAS, connect, control, count_faults, ctx
 
 ALL_KINDS = ["429", "500", "502", "503", "504", "drop", "timeout", "truncate", "notjson"]
+#: The storm's connection settings with a normal read timeout, for the steps that run with no faults on.
+CALM_EXTRAS = {**STORM_EXTRAS, "timeout": 10.0}
 #: How long a ``timeout`` fault holds the answer: past the storm client's 0.6 s read timeout.
 TIMEOUT_SLEEP_S = 1.0
 
@@ -530,10 +532,14 @@ def run_storm(
     name: str, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, *, rate: float, n: int, seed: int
 ) -> None:
     storm = STORMS[name]
-    conn_id = connect(monkeypatch, sandbox, storm.platform, **STORM_EXTRAS)
+    # The setup and the task retry run with no faults. The storm's 0.6 s read timeout exists to make injected
+    # timeouts quick; with no faults on it only measures the machine (on a loaded 2-core CI machine, five
+    # Pluvo answers in a row took longer and opened the circuit), so they read as a connection normally does.
+    conn_id = connect(monkeypatch, sandbox, storm.platform, **CALM_EXTRAS)
     if storm.platform == "eduframe":
         _edu_lift_limit(sandbox)
     kwargs, items = storm.setup(sandbox, n)
+    connect(monkeypatch, sandbox, storm.platform, **STORM_EXTRAS)
     prefix = {
         "eduframe": "/eduframe",
         "anewspring": "/anewspring",
@@ -572,11 +578,8 @@ def run_storm(
             # Whatever the summary calls done is done in the platform.
             assert counts[key] == 1, (key, item)
 
-    # The task retry: faults gone, it redoes only what is not done. The storm's 0.6 s read timeout exists to
-    # make injected timeouts quick; with no faults left it only measured the machine (on a loaded 2-core CI
-    # machine, five Pluvo answers in a row took longer and opened the circuit), so the retry reads as a
-    # connection normally does.
-    connect(monkeypatch, sandbox, storm.platform, **{**STORM_EXTRAS, "timeout": 10.0})
+    # The task retry: faults gone, it redoes only what is not done (with the setup's calm read timeout).
+    connect(monkeypatch, sandbox, storm.platform, **CALM_EXTRAS)
     again = _execute(storm, conn_id, kwargs, fail_on_item_error=True, concurrency=8)
     redone = {i["key"] for i in again["items"] if i["status"] == "done"}
     failed_first = {k for k, i in by_key.items() if i["status"] == "failed"}
