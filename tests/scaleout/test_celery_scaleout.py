@@ -56,7 +56,14 @@ def flagship(deployment: Deployment) -> dict[str, Any]:
         return None
 
     deferred = cluster.live.wait_for("the flagship's sensors to defer", all_deferred, 420, interval=2)
-    claimed = cluster.query(_CLAIMS, FLAGSHIP, run_id, SENSOR)
+
+    def claims() -> list[tuple[Any, ...]] | None:
+        rows = cluster.query(_CLAIMS, FLAGSHIP, run_id, SENSOR)
+        return rows if rows and all(r[0] is not None for r in rows) else None
+
+    # A deferred task's trigger row exists before a triggerer claims it (its next assignment pass, seconds
+    # later on a loaded machine): wait for the claims rather than read them once.
+    claimed = cluster.live.wait_for("the triggerer to claim the waits", claims, 120, interval=2)
     # The triggerer restarts while the sensors wait (a deploy, a crashed pod): the new triggerer must claim
     # the same triggers and the waits go on, no sensor failed or re-run.
     cluster.live.restart("triggerer")
