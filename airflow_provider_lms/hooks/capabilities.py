@@ -3,9 +3,10 @@
 Platform hooks register themselves here (:func:`register_platform`) when their module is imported, so
 that :meth:`LmsHook.require <airflow_provider_lms.hooks.base.LmsHook.require>` can name the platforms
 that can do what another cannot, without the base hook importing the platform hooks (which import it).
-Asking the table (:func:`platforms_with`, :func:`registered_hooks`) imports every platform module first,
-so it is complete whichever hook was imported first; merely importing one hook does not import the others
-(a DAG file that names one operator must not pay for five platforms' models, GraphQL and SOAP at parse time).
+Asking the whole table (:func:`platforms_with`, :func:`registered_hooks`) imports every platform module
+first, so it is complete whichever hook was imported first; :func:`platform_hook` imports one platform only.
+Importing this module, or one hook, imports no other platform: a DAG file that names one operator must not
+pay for five platforms' models, GraphQL and SOAP at parse time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from airflow_provider_lms.hooks.base import LmsHook
 
-__all__ = ["CAPABILITIES", "platforms_with", "register_platform", "registered_hooks"]
+__all__ = [
+    "CAPABILITIES",
+    "PLATFORM_MODULES",
+    "platform_hook",
+    "platforms_with",
+    "register_platform",
+    "registered_hooks",
+]
 
 #: Capability name -> what it lets a DAG do, for error messages.
 CAPABILITIES: dict[str, str] = {
@@ -50,6 +58,13 @@ def _all_platforms() -> list[type[LmsHook]]:
     return [_PLATFORMS[name] for name in PLATFORM_MODULES] + [
         cls for name, cls in _PLATFORMS.items() if name not in PLATFORM_MODULES
     ]
+
+
+def platform_hook(conn_type: str) -> type[LmsHook] | None:
+    """The hook class of one connection type, importing that platform's module only (None: not ours)."""
+    if conn_type not in _PLATFORMS and conn_type in PLATFORM_MODULES:
+        importlib.import_module(f"airflow_provider_lms.hooks.{conn_type}")
+    return _PLATFORMS.get(conn_type)
 
 
 def register_platform(cls: H) -> H:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from airflow.sdk import BaseHook
 
 from airflow_provider_lms.hooks.base import LmsHook
-from airflow_provider_lms.hooks.capabilities import CAPABILITIES, platforms_with, registered_hooks
+from airflow_provider_lms.hooks.capabilities import (
+    CAPABILITIES,
+    PLATFORM_MODULES,
+    platform_hook,
+    platforms_with,
+    registered_hooks,
+)
 from airflow_provider_lms.http.errors import LmsInputError
 
 __all__ = [
     "CAPABILITY_OPERATORS",
-    "HOOKS",
     "aget_lms_hook",
     "capability_matrix",
     "get_lms_hook",
@@ -18,10 +23,10 @@ __all__ = [
     "platforms_with",
 ]
 
-# Every platform's hook module registers itself when imported, and asking the table imports them all
-# (hooks/capabilities.py): a new platform is one line there, none here. The operators and sensors import this
-# module when they run, not when a DAG file imports them.
-HOOKS: dict[str, type[LmsHook]] = registered_hooks()
+
+# No table of every platform is built here: that would import every platform's hook, and the operators and
+# sensors import this module when a DAG file names them. hook_class_for imports the one platform a connection
+# needs; each platform module registers itself (hooks/capabilities.py): a new platform is one line there.
 
 #: Capability -> the generic operator (or sensor) that uses it, as ``module:Class``. Strings, not classes:
 #: the operators import the hooks, so the hooks cannot import them. ``scripts/capability_matrix.py`` writes
@@ -48,15 +53,16 @@ def capability_matrix() -> dict[str, dict[str, bool]]:
     registered platform, in registration order: what the README's table shows, asked of the code.
     """
     return {
-        capability: {cls.platform: cls.supports(capability) for cls in HOOKS.values()} for capability in CAPABILITIES
+        capability: {cls.platform: cls.supports(capability) for cls in registered_hooks().values()}
+        for capability in CAPABILITIES
     }
 
 
 def hook_class_for(conn_type: str | None, conn_id: str) -> type[LmsHook]:
-    """The hook class for a connection type; raises a readable error for a foreign connection."""
-    cls = HOOKS.get((conn_type or "").lower())
+    """The hook class for a connection type (importing that platform only); a readable error for a foreign one."""
+    cls = platform_hook((conn_type or "").lower())
     if cls is None:
-        known = ", ".join(sorted(HOOKS))
+        known = ", ".join(sorted(PLATFORM_MODULES))
         raise LmsInputError(
             "lms_conn_id",
             f"connection {conn_id!r} has type {conn_type!r}, which is not an LMS connection (types: {known})",

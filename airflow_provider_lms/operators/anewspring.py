@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_lms.hooks.anewspring import ANewSpringHook
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
 from airflow_provider_lms.models.inputs import check_text, shown
 from airflow_provider_lms.operators.base import LmsBulkOperator
@@ -23,9 +24,6 @@ __all__ = ["AnewspringAddGroupMembersOperator", "AnewspringRemoveGroupMembersOpe
 
 
 def _anewspring_hook(conn_id: str) -> ANewSpringHook:
-    # The registry imports every platform's hook; a DAG file naming this class pays for its own platform only.
-    from airflow_provider_lms.hooks.registry import get_lms_hook
-
     hook = get_lms_hook(conn_id)
     if not isinstance(hook, ANewSpringHook):
         raise LmsCapabilityError(

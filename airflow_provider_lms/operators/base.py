@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_lms.hooks.base import LmsHook
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.bulk import BulkRunner, BulkSummary
 from airflow_provider_lms.http.errors import LmsInputError
 from airflow_provider_lms.links import LmsPageLink, page_url
@@ -19,8 +21,6 @@ from airflow_provider_lms.outcomes import task_file_path, write_outcomes
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
-
-    from airflow_provider_lms.hooks.base import LmsHook
 
 __all__ = ["LmsBulkOperator"]
 
@@ -80,10 +80,6 @@ class LmsBulkOperator(BaseOperator):
 
     def resolve_hook(self) -> LmsHook:
         """The hook for ``lms_conn_id``; operators for one platform narrow it (and refuse other platforms)."""
-        # Imported here, not at the top: the registry imports every platform's hook, which a DAG file that only
-        # names this operator must not pay for at parse time (benchmarks/scenario_dag_parsing.py).
-        from airflow_provider_lms.hooks.registry import get_lms_hook
-
         return get_lms_hook(self.lms_conn_id)
 
     @cached_property

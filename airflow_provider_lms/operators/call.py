@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
 from airflow_provider_lms.models.inputs import check_text, shown
 from airflow_provider_lms.outcomes import task_file_path, write_outcomes
@@ -192,13 +193,12 @@ class LmsCallOperator(BaseOperator):
     # -- running --------------------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
         self._check_settings()
-        # The hooks are imported when the task runs, not when a DAG file imports this operator: the registry
-        # imports every platform's hook (GraphQL and SOAP included), which parsing need not pay for.
+        # The platform hooks are imported when the task runs, not when a DAG file imports this operator: they
+        # bring GraphQL, SOAP and four platforms' models, which parsing need not pay for.
         from airflow_provider_lms.hooks.eduframe import EduframeHook
         from airflow_provider_lms.hooks.lara import LaraHook
         from airflow_provider_lms.hooks.pluvo_graphql import PluvoGraphQLHook
         from airflow_provider_lms.hooks.pynter import PynterHook
-        from airflow_provider_lms.hooks.registry import get_lms_hook
 
         hook = get_lms_hook(self.lms_conn_id)
         if not isinstance(hook, EduframeHook | PynterHook | LaraHook | PluvoGraphQLHook):

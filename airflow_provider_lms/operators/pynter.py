@@ -20,6 +20,7 @@ import pendulum
 from airflow.sdk import BaseOperator
 
 from airflow_provider_lms.hooks.pynter import PynterHook
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsInputError
 from airflow_provider_lms.models.inputs import (
     as_list,
@@ -47,9 +48,6 @@ CSV_COLUMNS = ("learner_id", "course_id", "course_code", "course_name", "complet
 
 
 def _pynter_hook(conn_id: str) -> PynterHook:
-    # The registry imports every platform's hook; a DAG file naming this class pays for its own platform only.
-    from airflow_provider_lms.hooks.registry import get_lms_hook
-
     hook = get_lms_hook(conn_id)
     if not isinstance(hook, PynterHook):
         raise LmsCapabilityError(

@@ -13,6 +13,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsError, LmsInputError
 from airflow_provider_lms.links import LmsPageLink, page_url
@@ -29,14 +30,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 __all__ = ["EnrollmentCompletedSensor"]
-
-
-def _get_lms_hook(conn_id: str) -> LmsHook:
-    # The registry imports every platform's hook: a DAG file that names this sensor does not pay for that at
-    # parse time, only the task that runs it.
-    from airflow_provider_lms.hooks.registry import get_lms_hook
-
-    return get_lms_hook(conn_id)
 
 
 class EnrollmentCompletedSensor(BaseSensorOperator):
@@ -90,7 +83,7 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def _hook(self) -> LmsHook:
-        hook = _get_lms_hook(self.lms_conn_id)
+        hook = get_lms_hook(self.lms_conn_id)
         hook.require("enrollment_status")
         if self.require_passed and not hook.reports_pass:
             # Such a wait could never end: refuse it before the first poll instead.
@@ -102,7 +95,7 @@ class EnrollmentCompletedSensor(BaseSensorOperator):
 
     def lms_page_url(self) -> str | None:
         """The platform page of the awaited enrollment (or of its course), for the "LMS page" link."""
-        hook = _get_lms_hook(self.lms_conn_id)
+        hook = get_lms_hook(self.lms_conn_id)
         ref = self._ref(hook)
         if ref.enrollment_id is not None:
             url = page_url(hook, "enrollment", enrollment_id=ref.enrollment_id, course_id=ref.course_id)

@@ -12,6 +12,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_lms.hooks.lara import LaraHook, lara_id
+from airflow_provider_lms.hooks.registry import get_lms_hook
 from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.http.errors import LmsCapabilityError, LmsError
 from airflow_provider_lms.models.inputs import check_number, parse_moment
@@ -33,9 +34,6 @@ __all__ = ["LaraCyclePeriodEndedSensor", "lara_hook"]
 
 def lara_hook(conn_id: str) -> LaraHook:
     """The hook for a Lära connection; a connection of another platform fails at once."""
-    # The registry imports every platform's hook; a DAG file naming this class pays for its own platform only.
-    from airflow_provider_lms.hooks.registry import get_lms_hook
-
     hook = get_lms_hook(conn_id)
     if not isinstance(hook, LaraHook):
         raise LmsCapabilityError(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from airflow_provider_lms.hooks.base import EnrollmentRef, LmsHook
+from airflow_provider_lms.hooks.registry import aget_lms_hook
 from airflow_provider_lms.hooks.rosters import CourseRosters
 from airflow_provider_lms.http.client import quiet_retries
 from airflow_provider_lms.models.state import NormalizedEnrollment
@@ -239,10 +240,7 @@ class _HookEntry:
 
 
 async def _build_hook(conn_id: str, entry: _HookEntry) -> LmsHook:
-    # Imported here: the registry imports every platform's hook, and the sensor's DAG file imports this module.
-    from airflow_provider_lms.hooks import registry
-
-    hook = await registry.aget_lms_hook(conn_id)
+    hook = await aget_lms_hook(conn_id)
     # The waits that poll on their own queue here, never more in flight than the connection's pool holds: 1,000
     # requests queued inside httpcore's pool cost O(n) each to hand a free connection on (12 ms of CPU per wait
     # per poll in benchmarks/scenario_waiting.py at 4 connections, against 3 ms with a hook per trigger).

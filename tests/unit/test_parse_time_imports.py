@@ -17,7 +17,7 @@ import pytest
 PLATFORM_MODULES = [
     f"airflow_provider_lms.hooks.{name}" for name in ("eduframe", "anewspring", "pluvo", "pynter", "lara")
 ]
-HEAVY = ["graphql", "defusedxml", "airflow_provider_lms.hooks.registry", *PLATFORM_MODULES]
+HEAVY = ["graphql", "defusedxml", *PLATFORM_MODULES]
 
 PROBE = """
 import json, sys

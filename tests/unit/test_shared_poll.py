@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_lms.hooks import registry
 from airflow_provider_lms.hooks.anewspring import ANewSpringHook
 from airflow_provider_lms.hooks.registry import aget_lms_hook
 from airflow_provider_lms.sandbox import SandboxServer
 from airflow_provider_lms.sandbox.app import PLATFORMS
 from airflow_provider_lms.sandbox.pluvo.seed import PluvoSeed
+from airflow_provider_lms.triggers import shared_poll
 from airflow_provider_lms.triggers.enrollment import EnrollmentCompletedTrigger
 from airflow_provider_lms.triggers.shared_poll import shared_polls
 
@@ -97,7 +97,7 @@ async def test_200_waits_on_4_courses_send_one_paged_roster_read_per_course_per_
         built.append(conn_id)
         return await aget_lms_hook(conn_id)
 
-    monkeypatch.setattr(registry, "aget_lms_hook", counting_hook)
+    monkeypatch.setattr(shared_poll, "aget_lms_hook", counting_hook)
     # 110 learners on the first course: its roster is two pages of 100.
     courses = _eduframe_courses(sandbox, [110, 30, 30, 30])
     _control(sandbox, "DELETE", "/requests")
